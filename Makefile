@@ -1,0 +1,82 @@
+# fusejail: `make run` sets everything up and starts the example; `make test` runs every test.
+SHELL := /bin/bash
+.DEFAULT_GOAL := build
+
+NODE ?= node
+NODE_INCLUDE := $(shell $(NODE) -p "require('path').join(process.execPath,'..','..','include','node')" 2>/dev/null)
+CC ?= cc
+CFLAGS ?= -O2 -g -Wall -Wextra -Wno-unused-parameter
+FUSE_NATIVE := node_modules/fuse-native
+FUSE_INCLUDE := node_modules/fuse-shared-library-linux/libfuse/include
+
+# Debian packages, each named with a file that proves it is installed.
+DEB_NEEDS := libfuse2:/usr/lib/x86_64-linux-gnu/libfuse.so.2 fuse:/usr/bin/fusermount \
+  gcc:/usr/bin/gcc make:/usr/bin/make libseccomp-dev:/usr/include/seccomp.h \
+  busybox-static:/bin/busybox patch:/usr/bin/patch
+BENCH_NEEDS := bindfs:/usr/bin/bindfs bubblewrap:/usr/bin/bwrap hyperfine:/usr/bin/hyperfine
+
+.PHONY: deps bench-deps build native ts run test bench clean
+
+define install_missing
+	@missing=""; for pair in $(1); do pkg=$${pair%%:*}; file=$${pair#*:}; \
+	  [ -e "$$file" ] || missing="$$missing $$pkg"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing Debian packages:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else \
+	    echo "missing Debian packages:$$missing"; \
+	    echo "install them with: sudo apt-get install$$missing"; exit 1; \
+	  fi; \
+	fi
+endef
+
+deps: node_modules/.package-lock.json
+	$(call install_missing,$(DEB_NEEDS))
+	@[ -e /dev/fuse ] || echo "note: /dev/fuse is missing; FUSE tests will be skipped" >&2
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+bench-deps: deps
+	$(call install_missing,$(BENCH_NEEDS))
+
+build: deps native ts bin/fusejail
+
+native: build/native/fsat.node $(FUSE_NATIVE)/build/Release/fuse.node
+
+build/native/fsat.node: native-bindings/fsat.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -shared -fPIC -I$(NODE_INCLUDE) -o $@ $<
+
+# NOTE: fuse-native's prebuild swaps mtime for atime and hides the caller's uid/gid/pid; we build it
+# from its own source with native-bindings/fuse-native.patch (see that file), against the system
+# libfuse.so.2. node-gyp-build prefers build/Release over the prebuild.
+$(FUSE_NATIVE)/build/Release/fuse.node: native-bindings/fuse-native.patch node_modules/.package-lock.json
+	@mkdir -p build/fuse-native $(@D)
+	cp $(FUSE_NATIVE)/fuse-native.c build/fuse-native/fuse-native.c
+	patch --quiet build/fuse-native/fuse-native.c native-bindings/fuse-native.patch
+	$(CC) -O2 -g -shared -fPIC -D_FILE_OFFSET_BITS=64 -DFUSE_USE_VERSION=29 -I$(NODE_INCLUDE) \
+	  -Inode_modules/napi-macros -I$(FUSE_INCLUDE) -o $@ build/fuse-native/fuse-native.c \
+	  -l:libfuse.so.2 -lpthread
+
+ts: node_modules/.package-lock.json
+	npx tsc -p tsconfig.json
+
+bin/fusejail:
+	@mkdir -p bin
+	printf '#!/usr/bin/env node\nimport "../dist/cli/main.js";\n' > $@
+	chmod +x $@
+
+run: build
+	./bin/fusejail run -f examples/default.json
+
+test: build
+	npx tap
+
+bench: build bench-deps
+	$(NODE) test/bench/run.mjs
+
+clean:
+	rm -rf build dist bin $(FUSE_NATIVE)/build

@@ -1,0 +1,33 @@
+// The fusejail command line: parses, dispatches to one module per verb, maps errors to exit codes.
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { isFusejailError } from '../errors.js';
+import * as serve from './commands/serve.js';
+
+/** fusejail itself failed (DESIGN §4). */
+const EXIT_INTERNAL = 125;
+
+export function cli(args: string[]) {
+  return yargs(args)
+    .scriptName('fusejail')
+    .usage('$0 <command> [options]\n\nSerenityOS-style containers on Linux, with roots served over FUSE.')
+    .command(serve)
+    .demandCommand(1, 'name a command; see fusejail --help')
+    .strict()
+    .help()
+    .alias('h', 'help')
+    .version(false)
+    .wrap(Math.min(100, process.stdout.columns || 100))
+    .fail((message, err) => {
+      if (err) throw err;
+      process.stderr.write(`fusejail: ${message}\n(see fusejail --help)\n`);
+      process.exit(1);
+    });
+}
+
+cli(hideBin(process.argv))
+  .parseAsync()
+  .catch((err: unknown) => {
+    process.stderr.write(`fusejail: ${isFusejailError(err) ? err.message : ((err as Error).stack ?? String(err))}\n`);
+    process.exitCode = isFusejailError(err) && err.code === 'CONFIG_INVALID' ? 1 : EXIT_INTERNAL;
+  });

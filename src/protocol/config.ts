@@ -1,0 +1,203 @@
+// Reads a container config into an immutable ContainerConfig, or one error naming file, path, value.
+import { readFileSync, statSync } from 'node:fs';
+import { Ajv, type ErrorObject } from 'ajv';
+import { ConfigInvalid } from '../errors.js';
+import { canonicalPath } from './canonical-path.js';
+import { configSchema } from './config-schema.js';
+
+/** One step of building a root filesystem, in layout order (SerenityOS's layout entry types). */
+export type LayoutOp =
+  | { readonly op: 'root'; readonly kind: 'ramfs' }
+  | { readonly op: 'root'; readonly kind: 'bind'; readonly source: string; readonly readOnly: boolean }
+  | { readonly op: 'directory'; readonly target: string; readonly mode: number }
+  | { readonly op: 'copy'; readonly source: string; readonly target: string }
+  | { readonly op: 'symlink'; readonly path: string; readonly target: string }
+  | { readonly op: 'mount'; readonly kind: 'ramfs' | 'proc' | 'sys' | 'devpts'; readonly target: string; readonly readOnly: boolean }
+  | { readonly op: 'mount'; readonly kind: 'bind'; readonly source: string; readonly target: string; readonly readOnly: boolean };
+
+export interface ContainerConfig {
+  readonly jail: boolean;
+  readonly pidIsolation: boolean;
+  /** Absent when the config names no command (the user's shell runs). */
+  readonly command?: readonly string[];
+  readonly hostname: string | null;
+  readonly layout: readonly LayoutOp[];
+  readonly env: Readonly<Record<string, string>>;
+  readonly cwd?: string;
+  readonly user?: { uid: number; gid?: number };
+  readonly maxProcesses?: number;
+  readonly execAllow?: readonly string[];
+}
+
+type RawEntry = Record<string, unknown> & { type: string };
+interface RawConfig {
+  jail?: boolean;
+  'pid-isolation'?: boolean;
+  command?: string | string[];
+  hostname: string | null;
+  layout: RawEntry[];
+  env?: Record<string, string>;
+  cwd?: string;
+  user?: string;
+  max_processes?: number;
+  exec_allow?: string[];
+}
+
+const validate = new Ajv({ discriminator: true, allErrors: false, strict: false }).compile(configSchema);
+
+const LAYOUT_TYPES = ['root_mount', 'directory', 'copy_custom', 'copy_original', 'symlink', 'mount'];
+const FS_TYPES: Record<string, 'ramfs' | 'proc' | 'sys' | 'devpts' | 'bind'> = { RAMFS: 'ramfs', ProcFS: 'proc', SysFS: 'sys', DevPTS: 'devpts', bind: 'bind' };
+
+/** "/layout/3/target" -> "layout[3].target" */
+function jsonPath(pointer: string): string {
+  let out = '';
+  for (const part of pointer.split('/').slice(1)) {
+    const key = part.replace(/~1/g, '/').replace(/~0/g, '~');
+    out += /^\d+$/.test(key) ? `[${key}]` : out === '' ? key : `.${key}`;
+  }
+  return out || '(top level)';
+}
+
+function describe(error: ErrorObject, data: unknown): string {
+  const at = jsonPath(error.instancePath);
+  const value = error.instancePath
+    .split('/')
+    .slice(1)
+    .reduce<unknown>((v, k) => (v as Record<string, unknown> | undefined)?.[k.replace(/~1/g, '/')], data);
+  const shown = JSON.stringify(value);
+  switch (error.keyword) {
+    case 'required':
+      return `${at === '(top level)' ? '' : `${at}: `}missing key "${(error.params as { missingProperty: string }).missingProperty}"`;
+    case 'additionalProperties':
+      return `${at}: unknown key "${(error.params as { additionalProperty: string }).additionalProperty}"`;
+    case 'discriminator': {
+      const tag = (error.params as { tag: string; tagValue: unknown }).tagValue;
+      return `${at}.type: ${JSON.stringify(tag)} is not a layout type (expected one of ${LAYOUT_TYPES.join(', ')})`;
+    }
+    case 'type':
+      return `${at}: expected ${(error.params as { type: string | string[] }).type.toString().replace(',', ' or ')}, got ${shown}`;
+    case 'const':
+      return `${at}: expected ${JSON.stringify((error.params as { allowedValue: unknown }).allowedValue)}, got ${shown}`;
+    case 'enum':
+      return `${at}: expected one of ${(error.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}, got ${shown}`;
+    default:
+      return `${at}: ${shown} ${error.message ?? 'is invalid'}`;
+  }
+}
+
+function canonical(file: string, at: string, value: string): string {
+  const check = canonicalPath(value, 'drop');
+  if (!check.ok) throw new ConfigInvalid(`${file}: ${at}: ${JSON.stringify(value)} is not an absolute canonical path (it ${check.reason})`);
+  return check.path;
+}
+
+function hostSource(file: string, at: string, value: string): string {
+  const path = canonical(file, at, value);
+  try {
+    statSync(path);
+  } catch {
+    throw new ConfigInvalid(`${file}: ${at}: ${JSON.stringify(value)} does not exist on the host`);
+  }
+  return path;
+}
+
+// NOTE: RFC 1123 labels; sethostname(2) takes at most 64 bytes.
+export function hostnameProblem(name: string): string | undefined {
+  if (name.length === 0) return 'is empty';
+  if (Buffer.byteLength(name) > 64) return 'is longer than 64 bytes';
+  if (!/^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/.test(name)) {
+    return 'may contain only letters, digits, "-" and "." (each label starting and ending with a letter or digit)';
+  }
+  return undefined;
+}
+
+function layoutOp(file: string, raw: RawEntry, i: number): LayoutOp[] {
+  const at = (key: string) => `layout[${i}].${key}`;
+  const str = (key: string) => raw[key] as string;
+  switch (raw.type) {
+    case 'root_mount':
+      if (i !== 0) throw new ConfigInvalid(`${file}: layout[${i}]: root_mount must be the first layout entry`);
+      if (raw.source !== undefined && raw.fs_type !== undefined) throw new ConfigInvalid(`${file}: layout[0]: give either fs_type "RAMFS" or a host source, not both`);
+      if (raw.source === undefined) return [{ op: 'root', kind: 'ramfs' }];
+      return [{ op: 'root', kind: 'bind', source: hostSource(file, at('source'), str('source')), readOnly: raw.read_only === true }];
+    case 'directory': {
+      const mode = raw.mode === undefined ? 0o700 : parseInt(str('mode'), 8);
+      return [{ op: 'directory', target: canonical(file, at('target'), str('target')), mode }];
+    }
+    case 'copy_custom':
+      return [{ op: 'copy', source: hostSource(file, at('source'), str('source')), target: canonical(file, at('target'), str('target')) }];
+    case 'copy_original':
+      return (raw.sources as string[]).map((s, j) => {
+        const source = hostSource(file, `layout[${i}].sources[${j}]`, s);
+        return { op: 'copy', source, target: source } as const;
+      });
+    case 'symlink':
+      return [{ op: 'symlink', path: canonical(file, at('path'), str('path')), target: str('target') }];
+    case 'mount': {
+      const kind = FS_TYPES[str('fs_type')]!;
+      const target = canonical(file, at('target'), str('target'));
+      const readOnly = raw.read_only === true || kind === 'sys';
+      if (kind === 'bind') {
+        if (typeof raw.source !== 'string') throw new ConfigInvalid(`${file}: ${at('source')}: missing key "source" (a bind mount needs a host path)`);
+        return [{ op: 'mount', kind, source: hostSource(file, at('source'), str('source')), target, readOnly }];
+      }
+      return [{ op: 'mount', kind, target, readOnly }];
+    }
+    default:
+      throw new ConfigInvalid(`${file}: layout[${i}].type: ${JSON.stringify(raw.type)} is not a layout type`);
+  }
+}
+
+/** Validates everything before returning; nothing on the system is touched but stat(2) of sources. */
+export function parseConfig(text: string, file: string): ContainerConfig {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (cause) {
+    throw new ConfigInvalid(`${file}: not valid JSON (${(cause as Error).message})`, { cause });
+  }
+  if (!validate(data)) throw new ConfigInvalid(`${file}: ${describe(validate.errors![0]!, data)}`);
+  const raw = data as RawConfig;
+  const layout = raw.layout.flatMap((entry, i) => layoutOp(file, entry, i));
+  const targets = new Map<string, number>();
+  raw.layout.forEach((entry, i) => {
+    const t = (entry.type === 'symlink' ? entry.path : entry.target) as string | undefined;
+    if (entry.type === 'directory' || t === undefined) return;
+    const path = canonicalPath(t, 'drop');
+    if (!path.ok) return;
+    const seen = targets.get(path.path);
+    if (seen !== undefined) throw new ConfigInvalid(`${file}: layout[${i}].target: ${JSON.stringify(t)} is already used by layout[${seen}]`);
+    targets.set(path.path, i);
+  });
+  if (raw.hostname !== null) {
+    const problem = hostnameProblem(raw.hostname);
+    if (problem) throw new ConfigInvalid(`${file}: hostname: ${JSON.stringify(raw.hostname)} ${problem}`);
+  }
+  if (raw.jail && layout.some((op) => op.op === 'mount' && op.kind === 'sys')) {
+    throw new ConfigInvalid(`${file}: layout: a SysFS mount is refused in a jailed container`);
+  }
+  const command = typeof raw.command === 'string' ? raw.command.split(' ').filter((s) => s.length > 0) : raw.command;
+  const user = raw.user?.split(':').map(Number);
+  return Object.freeze({
+    jail: raw.jail ?? false,
+    pidIsolation: raw['pid-isolation'] ?? false,
+    ...(command ? { command: Object.freeze(command) } : {}),
+    hostname: raw.hostname,
+    layout: Object.freeze(layout),
+    env: Object.freeze({ ...raw.env }),
+    ...(raw.cwd !== undefined ? { cwd: canonical(file, 'cwd', raw.cwd) } : {}),
+    ...(user ? { user: user[1] === undefined ? { uid: user[0]! } : { uid: user[0]!, gid: user[1] } } : {}),
+    ...(raw.max_processes !== undefined ? { maxProcesses: raw.max_processes } : {}),
+    ...(raw.exec_allow ? { execAllow: Object.freeze(raw.exec_allow.map((p, j) => canonical(file, `exec_allow[${j}]`, p))) } : {}),
+  });
+}
+
+export function readConfig(file: string): ContainerConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (cause) {
+    throw new ConfigInvalid(`${file}: cannot read the config (${(cause as NodeJS.ErrnoException).code ?? cause})`, { cause });
+  }
+  return parseConfig(text, file);
+}

@@ -1,0 +1,48 @@
+// Builds a VFSRootContext from a validated layout, entry by entry, in layout order.
+import { Bind } from '../fuse/bind.js';
+import { Copy } from '../fuse/copy.js';
+import { Ramfs } from '../fuse/ramfs.js';
+import { Symlink } from '../fuse/symlink.js';
+import type { LayoutOp } from '../protocol/config.js';
+import { ExecPolicy } from './exec-policy.js';
+import { type Backend, VFSRootContext } from './vfs-root-context.js';
+
+const ROOT = { uid: 0, gid: 0, pid: 0 };
+
+/**
+ * Kernel filesystems (proc, sys, devpts) are mounted by the launcher inside the container; the
+ * FUSE root only provides an empty, read-only directory for them to cover.
+ */
+const mountPoint = (): Backend => new Ramfs({ sizeLimit: 0 });
+
+async function backendFor(op: Exclude<LayoutOp, { op: 'root' | 'directory' }>): Promise<{ backend: Backend; readOnly: boolean; target: string }> {
+  switch (op.op) {
+    case 'copy':
+      return { backend: await Copy.open({ source: op.source }), readOnly: false, target: op.target };
+    case 'symlink':
+      return { backend: new Symlink(op.target), readOnly: true, target: op.path };
+    case 'mount':
+      if (op.kind === 'bind') return { backend: Bind.open({ source: op.source, readOnly: op.readOnly }), readOnly: op.readOnly, target: op.target };
+      if (op.kind === 'ramfs') return { backend: new Ramfs({ root: { uid: 0, gid: 0, mode: 0o1777 } }), readOnly: op.readOnly, target: op.target };
+      return { backend: mountPoint(), readOnly: true, target: op.target };
+  }
+}
+
+export async function buildContext(id: number, layout: readonly LayoutOp[], policy: ExecPolicy): Promise<VFSRootContext> {
+  const first = layout[0];
+  const root =
+    first?.op === 'root' && first.kind === 'bind'
+      ? { root: Bind.open({ source: first.source, readOnly: first.readOnly }), rootReadOnly: first.readOnly }
+      : {};
+  const context = VFSRootContext.create(id, { ...root, policy });
+  for (const op of layout) {
+    if (op.op === 'root') continue;
+    if (op.op === 'directory') {
+      await context.mkdir(op.target, op.mode, ROOT);
+      continue;
+    }
+    const { backend, readOnly, target } = await backendFor(op);
+    context.addMount({ target, backend, readOnly });
+  }
+  return context;
+}

@@ -1,0 +1,265 @@
+// VFSRootContext: a mount table plus a root, served as one filesystem (SerenityOS's VFS root context).
+import { Emitter, type IEvent } from '../event.js';
+import { E, FsError, fail } from '../fuse/errno.js';
+import {
+  type Caller,
+  type DirEntries,
+  type FileTree,
+  FMODE_EXEC,
+  O_ACCMODE,
+  O_TRUNC,
+  S_IFDIR,
+  type Stat,
+  type StatFs,
+} from '../fuse/file-tree.js';
+import { Ramfs } from '../fuse/ramfs.js';
+import { ExecPolicy } from './exec-policy.js';
+import { type Mount, MountTable } from './mount-table.js';
+
+export type Backend = FileTree;
+
+export interface LaunchEvent {
+  time: number;
+  path: string;
+  pid: number;
+  uid: number;
+  allowed: boolean;
+  reason?: string;
+}
+
+interface OpenFile {
+  tree: FileTree;
+  handle: number;
+}
+
+export class VFSRootContext implements FileTree {
+  private readonly table = new MountTable<Backend>();
+  private readonly files = new Map<number, OpenFile>();
+  private nextHandle = 1;
+  private readonly created = Date.now();
+  private readonly launches = new Emitter<LaunchEvent>();
+  readonly onLaunch: IEvent<LaunchEvent> = this.launches.event;
+
+  private constructor(
+    readonly id: number,
+    private readonly policy: ExecPolicy,
+  ) {}
+
+  /** A new context is an empty RAMFS root unless `root` is given, as in SerenityOS. */
+  static create(id: number, options: { root?: Backend; rootReadOnly?: boolean; policy?: ExecPolicy } = {}): VFSRootContext {
+    const context = new VFSRootContext(id, options.policy ?? new ExecPolicy({ jailed: false }));
+    context.table.add({ target: '/', backend: options.root ?? new Ramfs(), readOnly: options.rootReadOnly ?? false });
+    return context;
+  }
+
+  get mounts(): readonly Mount<Backend>[] {
+    return this.table.entries;
+  }
+
+  /** Edits apply at once: the next lookup through the FUSE mount sees the new table. */
+  addMount(mount: Mount<Backend>): void {
+    this.table.add(mount);
+  }
+
+  removeMount(target: string): Mount<Backend> {
+    return this.table.remove(target);
+  }
+
+  private resolve(path: string): { tree: FileTree; inner: string; readOnly: boolean; target: string } {
+    const r = this.table.resolve(path);
+    if (!r) fail('ENOENT');
+    return { tree: r.mount.backend, inner: r.inner, readOnly: r.mount.readOnly, target: r.mount.target };
+  }
+
+  private writable(path: string): { tree: FileTree; inner: string } {
+    const r = this.resolve(path);
+    if (r.readOnly) fail('EROFS');
+    return r;
+  }
+
+  /** A path leading to a mount target shows as a directory even when its backend has no such entry. */
+  private synthetic(): Stat {
+    const t = this.created;
+    return { mode: S_IFDIR | 0o755, uid: 0, gid: 0, size: 0, nlink: 2, ino: 0, rdev: 0, blocks: 0, atimeMs: t, mtimeMs: t, ctimeMs: t };
+  }
+
+  private register(tree: FileTree, handle: number): number {
+    const h = this.nextHandle++;
+    this.files.set(h, { tree, handle });
+    return h;
+  }
+
+  private file(h: number): OpenFile {
+    const f = this.files.get(h);
+    if (!f) throw new FsError(E.EBADF);
+    return f;
+  }
+
+  /** Both paths must be in one mount; moving between mounts is EXDEV, so mv(1) copies instead. */
+  private sameMount(from: string, to: string): { tree: FileTree; a: string; b: string } {
+    const a = this.writable(from);
+    const b = this.resolve(to);
+    if (a.tree !== b.tree) fail('EXDEV');
+    return { tree: a.tree, a: a.inner, b: b.inner };
+  }
+
+  private notBusy(path: string): void {
+    if (this.table.isBusy(path)) fail('EBUSY');
+  }
+
+  async getattr(path: string): Promise<Stat> {
+    const r = this.resolve(path);
+    try {
+      return await r.tree.getattr(r.inner);
+    } catch (err) {
+      if (err instanceof FsError && err.errno === E.ENOENT && this.table.isBusy(path)) return this.synthetic();
+      throw err;
+    }
+  }
+
+  async readdir(path: string): Promise<DirEntries> {
+    const r = this.resolve(path);
+    const extra = this.table.childMountNames(path);
+    let entries: DirEntries;
+    try {
+      entries = await r.tree.readdir(r.inner);
+    } catch (err) {
+      if (err instanceof FsError && err.errno === E.ENOENT && extra.length > 0) entries = { names: [], types: [] };
+      else throw err;
+    }
+    if (extra.length === 0) return entries;
+    const seen = new Set(entries.names);
+    const names = [...entries.names];
+    const types = [...entries.types];
+    for (const name of extra) {
+      if (seen.has(name)) continue;
+      names.push(name);
+      types.push(0);
+    }
+    return { names, types };
+  }
+
+  async readlink(path: string): Promise<string> {
+    const r = this.resolve(path);
+    return r.tree.readlink(r.inner);
+  }
+
+  async open(path: string, flags: number, caller: Caller): Promise<number> {
+    const writes = (flags & O_ACCMODE) !== 0 || (flags & O_TRUNC) !== 0;
+    const r = writes ? this.writable(path) : this.resolve(path);
+    if (flags & FMODE_EXEC) await this.checkLaunch(path, r, caller);
+    return this.register(r.tree, await r.tree.open(r.inner, flags, caller));
+  }
+
+  private async checkLaunch(path: string, r: { tree: FileTree; inner: string }, caller: Caller): Promise<void> {
+    const decision = this.policy.decide(path, await r.tree.getattr(r.inner));
+    this.launches.fire({
+      time: Date.now(),
+      path,
+      pid: caller.pid,
+      uid: caller.uid,
+      allowed: decision.allowed,
+      ...(decision.allowed ? {} : { reason: decision.reason }),
+    });
+    if (!decision.allowed) fail('EPERM');
+  }
+
+  async create(path: string, mode: number, caller: Caller): Promise<number> {
+    const r = this.writable(path);
+    return this.register(r.tree, await r.tree.create(r.inner, mode, caller));
+  }
+
+  async read(h: number, buf: Buffer, length: number, position: number): Promise<number> {
+    const f = this.file(h);
+    return f.tree.read(f.handle, buf, length, position);
+  }
+
+  async write(h: number, buf: Buffer, length: number, position: number): Promise<number> {
+    const f = this.file(h);
+    return f.tree.write(f.handle, buf, length, position);
+  }
+
+  async fgetattr(h: number): Promise<Stat> {
+    const f = this.file(h);
+    return f.tree.fgetattr(f.handle);
+  }
+
+  async ftruncate(h: number, size: number): Promise<void> {
+    const f = this.file(h);
+    await f.tree.ftruncate(f.handle, size);
+  }
+
+  async fsync(h: number, datasync: boolean): Promise<void> {
+    const f = this.file(h);
+    await f.tree.fsync(f.handle, datasync);
+  }
+
+  async release(h: number): Promise<void> {
+    const f = this.file(h);
+    this.files.delete(h);
+    await f.tree.release(f.handle);
+  }
+
+  async truncate(path: string, size: number): Promise<void> {
+    const r = this.writable(path);
+    await r.tree.truncate(r.inner, size);
+  }
+
+  async mkdir(path: string, mode: number, caller: Caller): Promise<void> {
+    const r = this.writable(path);
+    await r.tree.mkdir(r.inner, mode, caller);
+  }
+
+  async mknod(path: string, mode: number, dev: number, caller: Caller): Promise<void> {
+    const r = this.writable(path);
+    await r.tree.mknod(r.inner, mode, dev, caller);
+  }
+
+  async symlink(path: string, target: string, caller: Caller): Promise<void> {
+    const r = this.writable(path);
+    await r.tree.symlink(r.inner, target, caller);
+  }
+
+  async link(from: string, to: string): Promise<void> {
+    const m = this.sameMount(from, to);
+    await m.tree.link(m.a, m.b);
+  }
+
+  async unlink(path: string): Promise<void> {
+    this.notBusy(path);
+    const r = this.writable(path);
+    await r.tree.unlink(r.inner);
+  }
+
+  async rmdir(path: string): Promise<void> {
+    this.notBusy(path);
+    const r = this.writable(path);
+    await r.tree.rmdir(r.inner);
+  }
+
+  async rename(from: string, to: string): Promise<void> {
+    this.notBusy(from);
+    this.notBusy(to);
+    const m = this.sameMount(from, to);
+    await m.tree.rename(m.a, m.b);
+  }
+
+  async chmod(path: string, mode: number): Promise<void> {
+    const r = this.writable(path);
+    await r.tree.chmod(r.inner, mode);
+  }
+
+  async chown(path: string, uid: number, gid: number): Promise<void> {
+    const r = this.writable(path);
+    await r.tree.chown(r.inner, uid, gid);
+  }
+
+  async utimens(path: string, atimeMs: number | undefined, mtimeMs: number | undefined): Promise<void> {
+    const r = this.writable(path);
+    await r.tree.utimens(r.inner, atimeMs, mtimeMs);
+  }
+
+  async statfs(): Promise<StatFs> {
+    return this.resolve('/').tree.statfs();
+  }
+}
