@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { MountFailed, NativeMissing } from '../errors.js';
-import { toErrno } from './errno.js';
+import { FsError, toErrno } from './errno.js';
 import type { Caller, FileTree, Stat } from './file-tree.js';
 
 const require = createRequire(import.meta.url);
@@ -68,11 +68,13 @@ export const FS_TYPE = 'fuse.fusejail';
 // - auto_cache: page cache kept across opens unless size or mtime changed (host edits show).
 // - atomic_o_trunc: O_TRUNC arrives with open instead of as a separate truncate.
 // - hard_remove: unlinking an open file does not leave a .fuse_hidden file behind.
+// - FUSEJAIL_FUSE_DEBUG=1 in the environment adds libfuse's request trace on stderr.
 function optionString(o: MountOptions): string {
   const t = o.cacheSeconds;
   return (
     '-o' +
     [
+      ...(process.env.FUSEJAIL_FUSE_DEBUG ? ['debug'] : []),
       'allow_other',
       'default_permissions',
       'nosuid',
@@ -108,30 +110,61 @@ function toNative(st: Stat): FuseNativeStat {
   };
 }
 
+/** The stat layout fuse-native's C side reads (populate_stat): 32-bit words, 64-bit values split. */
+function statArray(st: Stat): Uint32Array {
+  const a = new Uint32Array(18);
+  const split = (i: number, n: number) => {
+    a[i] = n % 0x100000000;
+    a[i + 1] = Math.floor(n / 0x100000000);
+  };
+  a[0] = st.mode;
+  a[1] = st.uid;
+  a[2] = st.gid;
+  split(3, st.size);
+  a[5] = 0;
+  a[6] = st.nlink;
+  a[7] = st.ino;
+  a[8] = st.rdev;
+  a[9] = 4096;
+  split(10, st.blocks);
+  split(12, st.atimeMs);
+  split(14, st.mtimeMs);
+  split(16, st.ctimeMs);
+  return a;
+}
+
 // NOTE: the patched fuse-native marks an omitted time (UTIME_OMIT) as 2^64-1 milliseconds.
 const OMIT = 1.8e19;
 const time = (ms: number): number | undefined => (ms >= OMIT ? undefined : ms);
+
+/** A backend error that is not a filesystem answer is a bug: the kernel gets EIO, stderr the stack. */
+function failed(err: unknown): number {
+  if (!(err instanceof FsError)) process.stderr.write(`fusejail: internal error answered as EIO: ${(err as Error)?.stack ?? String(err)}\n`);
+  return toErrno(err);
+}
 
 /** Answers the kernel: a handler is total, whatever the tree throws. */
 function reply<T>(cb: Cb, work: Promise<T>, map: (v: T) => unknown[] = () => []): void {
   work.then(
     (v) => cb(0, ...map(v)),
-    (err) => cb(toErrno(err)),
+    (err) => cb(failed(err)),
   );
 }
 
 /** Reads and writes answer with a byte count or a negative errno in the first argument. */
 function replyCount(cb: Cb, work: Promise<number>): void {
-  work.then(cb, (err) => cb(toErrno(err)));
+  work.then(cb, (err) => cb(failed(err)));
 }
 
 function operations(tree: FileTree): Record<string, unknown> {
   const caller = (): Caller => current;
   return {
     getattr: (path: string, cb: Cb) => reply(cb, tree.getattr(path), (st) => [toNative(st)]),
-    fgetattr: (_path: string, fh: number, cb: Cb) => reply(cb, tree.fgetattr(fh), (st) => [toNative(st)]),
+    // Answered by FusejailFuse._op_fgetattr; present so that fuse-native registers the op.
+    fgetattr: true,
+    // NOTE: a directory removed while open has no path any more (""): it lists as empty.
     readdir: (path: string, cb: Cb) =>
-      reply(cb, tree.readdir(path), (d) => [
+      reply(cb, path === '' ? Promise.resolve({ names: [], types: [] }) : tree.readdir(path), (d) => [
         ['.', '..', ...d.names],
         [{ mode: 0o040000 }, { mode: 0o040000 }, ...d.types.map((mode) => ({ mode }))],
       ]),
@@ -183,14 +216,23 @@ function operations(tree: FileTree): Record<string, unknown> {
 class FusejailFuse extends (FuseNative as unknown as new (mnt: string, ops: Record<string, unknown>, opts: Record<string, unknown>) => FuseNativeInstance & Record<string, unknown>) {
   constructor(
     mnt: string,
-    ops: Record<string, unknown>,
+    private readonly tree: FileTree,
     private readonly optionText: string,
   ) {
-    super(mnt, ops, { timeout: false });
+    super(mnt, operations(tree), { timeout: false });
   }
 
   _fuseOptions(): string {
     return this.optionText;
+  }
+
+  // NOTE: fuse-native answers fgetattr with the path-based getattr; with flag_nopath (see
+  // fuse-native.patch) there is no path, and an open file must be asked through its handle.
+  _op_fgetattr(signal: (code: number, stat?: Uint32Array) => void, _path: string, fh: number): void {
+    this.tree.fgetattr(fh).then(
+      (st) => signal(0, statArray(st)),
+      (err) => signal(failed(err)),
+    );
   }
 
   // NOTE: called by fuse-native's constructor; wraps each op so the caller recorded by the
@@ -245,7 +287,7 @@ export class FuseServer {
   ) {}
 
   static async mount(tree: FileTree, mountpoint: string, options: MountOptions): Promise<FuseServer> {
-    const fuse = new FusejailFuse(mountpoint, operations(tree), optionString(options));
+    const fuse = new FusejailFuse(mountpoint, tree, optionString(options));
     await new Promise<void>((resolve, reject) =>
       fuse.mount((err) => (err ? reject(new MountFailed(`cannot mount FUSE at ${mountpoint}: ${err.message}`, { cause: err })) : resolve())),
     );

@@ -9,6 +9,7 @@ export type CanonicalCheck = { ok: true; path: string } | { ok: false; reason: s
 export function canonicalPath(value: string, trailingSlash: 'drop' | 'reject' = 'reject'): CanonicalCheck {
   if (!value.startsWith('/')) return { ok: false, reason: 'must be absolute' };
   if (value.includes('\0')) return { ok: false, reason: 'must not contain a NUL byte' };
+  if (value.includes('//')) return { ok: false, reason: 'must not contain "//"' };
   let path = value;
   if (path.length > 1 && path.endsWith('/')) {
     if (trailingSlash === 'reject') return { ok: false, reason: 'must not end with "/"' };
@@ -16,7 +17,6 @@ export function canonicalPath(value: string, trailingSlash: 'drop' | 'reject' = 
   }
   if (path === '/') return { ok: true, path };
   for (const part of path.slice(1).split('/')) {
-    if (part === '') return { ok: false, reason: 'must not contain "//"' };
     if (part === '.' || part === '..') return { ok: false, reason: `must not contain a "${part}" component` };
   }
   return { ok: true, path };

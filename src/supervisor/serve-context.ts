@@ -58,10 +58,10 @@ async function main(): Promise<number> {
   });
   const server = await FuseServer.mount(context, mountpoint, { fsname: `fusejail:${values.config}`, cacheSeconds: CACHE_SECONDS });
   process.stderr.write(`fusejail: serving ${values.config} at ${mountpoint} (Ctrl-C to stop)\n`);
+  // NOTE: Ctrl-C reaches this process twice (the terminal's process group, then the CLI's relay);
+  // the handlers stay installed so a repeated signal cannot kill us halfway through unmounting.
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
-    process.once('SIGHUP', resolve);
+    for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(s, () => resolve(s));
   });
   await server.unmount();
   process.stderr.write(`fusejail: unmounted ${mountpoint} (${signal})\n`);

@@ -1,0 +1,72 @@
+import t from 'tap';
+import { parseConfig } from '../../../src/protocol/config.js';
+
+const base = { jail: true, 'pid-isolation': true, command: '/bin/sh -l', hostname: 'box', layout: [] as unknown[] };
+const parse = (over: Record<string, unknown>) => parseConfig(JSON.stringify({ ...base, ...over }), 'x.json');
+const error = (over: Record<string, unknown> | string) => {
+  try {
+    if (typeof over === 'string') parseConfig(over, 'x.json');
+    else parse(over);
+  } catch (err) {
+    return (err as Error).message;
+  }
+  return 'no error';
+};
+
+t.test('a SerenityOS-style config parses into layout operations', async (t) => {
+  const c = parse({
+    layout: [
+      { type: 'root_mount', fs_type: 'RAMFS' },
+      { type: 'directory', target: '/bin/' },
+      { type: 'directory', target: '/tmp/', mode: '1777' },
+      { type: 'copy_custom', source: '/bin/busybox', target: '/bin/busybox' },
+      { type: 'copy_original', sources: ['/etc/passwd', '/etc/group'] },
+      { type: 'symlink', path: '/bin/sh', target: '/bin/busybox' },
+      { type: 'mount', source: 'none', target: '/proc/', fs_type: 'ProcFS' },
+      { type: 'mount', source: '/usr', target: '/usr', fs_type: 'bind', read_only: true },
+    ],
+  });
+  t.same(c.command, ['/bin/sh', '-l'], 'a string command is split on spaces');
+  t.equal(c.jail, true);
+  t.equal(c.pidIsolation, true);
+  t.same(c.layout, [
+    { op: 'root', kind: 'ramfs' },
+    { op: 'directory', target: '/bin', mode: 0o700 },
+    { op: 'directory', target: '/tmp', mode: 0o1777 },
+    { op: 'copy', source: '/bin/busybox', target: '/bin/busybox' },
+    { op: 'copy', source: '/etc/passwd', target: '/etc/passwd' },
+    { op: 'copy', source: '/etc/group', target: '/etc/group' },
+    { op: 'symlink', path: '/bin/sh', target: '/bin/busybox' },
+    { op: 'mount', kind: 'proc', target: '/proc', readOnly: false },
+    { op: 'mount', kind: 'bind', source: '/usr', target: '/usr', readOnly: true },
+  ]);
+  t.ok(Object.isFrozen(c) && Object.isFrozen(c.layout), 'the result is immutable');
+});
+
+t.test('every error names the file, the JSON path and what was expected', async (t) => {
+  t.match(error('{'), /^x\.json: not valid JSON \(.+\)$/);
+  t.equal(error({ hostname: undefined }), 'x.json: missing key "hostname"');
+  t.equal(error({ jail: 'yes' }), 'x.json: jail: expected boolean, got "yes"');
+  t.equal(error({ layout: [{ type: 'overlay' }] }), 'x.json: layout[0].type: "overlay" is not a layout type (expected one of root_mount, directory, copy_custom, copy_original, symlink, mount)');
+  t.equal(error({ layout: [{ type: 'directory' }] }), 'x.json: layout[0]: missing key "target"');
+  t.equal(error({ layout: [{ type: 'directory', target: '/a', colour: 1 }] }), 'x.json: layout[0]: unknown key "colour"');
+  t.equal(error({ layout: [{ type: 'directory', target: '/usr/../etc' }] }), 'x.json: layout[0].target: "/usr/../etc" is not an absolute canonical path (it must not contain a ".." component)');
+  t.equal(error({ layout: [{ type: 'directory', target: 'tmp' }] }), 'x.json: layout[0].target: "tmp" is not an absolute canonical path (it must be absolute)');
+  t.equal(error({ layout: [{ type: 'copy_custom', source: '/no/such/file', target: '/f' }] }), 'x.json: layout[0].source: "/no/such/file" does not exist on the host');
+  t.equal(error({ layout: [{ type: 'mount', target: '/m', fs_type: 'NFS' }] }), 'x.json: layout[0].fs_type: expected one of "ProcFS", "SysFS", "RAMFS", "DevPTS", "bind", got "NFS"');
+  t.equal(error({ layout: [{ type: 'directory', target: '/a' }, { type: 'root_mount', fs_type: 'RAMFS' }] }), 'x.json: layout[1]: root_mount must be the first layout entry');
+  t.equal(error({ layout: [{ type: 'mount', target: '/t', fs_type: 'RAMFS' }, { type: 'mount', target: '/t/', fs_type: 'RAMFS' }] }), 'x.json: layout[1].target: "/t/" is already used by layout[0]');
+  t.equal(error({ hostname: 'bad_name' }), 'x.json: hostname: "bad_name" may contain only letters, digits, "-" and "." (each label starting and ending with a letter or digit)');
+  t.equal(error({ hostname: 'a'.repeat(65) }), `x.json: hostname: "${'a'.repeat(65)}" is longer than 64 bytes`);
+  t.equal(error({ layout: [{ type: 'mount', target: '/sys', fs_type: 'SysFS' }] }), 'x.json: layout: a SysFS mount is refused in a jailed container');
+});
+
+t.test('hostname null keeps the host hostname; extensions are read', async (t) => {
+  const c = parse({ hostname: null, env: { A: '1' }, cwd: '/tmp/', user: '1000:1000', max_processes: 64, exec_allow: ['/bin/sh'] });
+  t.equal(c.hostname, null);
+  t.same(c.env, { A: '1' });
+  t.equal(c.cwd, '/tmp');
+  t.same(c.user, { uid: 1000, gid: 1000 });
+  t.equal(c.maxProcesses, 64);
+  t.same(c.execAllow, ['/bin/sh']);
+});
