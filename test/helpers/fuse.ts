@@ -102,3 +102,10 @@ export function sh(script: string, user = 'root'): { status: number; stdout: str
 }
 
 export const read = (path: string): string => readFileSync(path, 'utf8');
+
+/** Waits until `text()` matches `pattern` (output of another process arrives when it arrives). */
+export async function eventually(text: () => string, pattern: RegExp, ms = 2000): Promise<string> {
+  const end = Date.now() + ms;
+  while (!pattern.test(text()) && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+  return text();
+}

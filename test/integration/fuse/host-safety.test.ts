@@ -1,0 +1,150 @@
+// The host side of a bind is never escaped, and a container root materialises no privilege on it.
+import { spawn } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import t from 'tap';
+import { fuseUnavailable, serve, sh, tempDir } from '../../helpers/fuse.js';
+
+const skip = fuseUnavailable();
+
+/** Runs a Python program for its JSON result (a second process, so races are real). */
+function python(program: string, args: string[]): Promise<Record<string, number>> {
+  return new Promise((resolve, reject) => {
+    const p = spawn('python3', ['-c', program, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    p.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    p.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out) as Record<string, number>) : reject(new Error(`python exited ${code}`))));
+  });
+}
+
+// Swaps src/d between the real directory and a symlink to the outside, holding each briefly so
+// the kernel often has d cached as a directory while the host has the symlink in place.
+const SWAPPER = `
+import os, sys, time, json
+src, outside, seconds = sys.argv[1], sys.argv[2], float(sys.argv[3])
+d, real, tmp = os.path.join(src, 'd'), os.path.join(src, 'd.real'), os.path.join(src, 'd.tmp')
+swaps, end = 0, time.time() + seconds
+while time.time() < end:
+    os.rename(d, real)
+    os.symlink(outside, tmp)
+    os.rename(tmp, d)
+    time.sleep(0.0005)
+    os.unlink(d)
+    os.rename(real, d)
+    time.sleep(0.0005)
+    swaps += 1
+print(json.dumps({'swaps': swaps}))
+`;
+
+// Reads and lists through the mount as a container does, with its root as "/": a symlink the
+// kernel gets back is then resolved inside the root, so only the server could reach the outside.
+const READER = `
+import os, sys, time, json
+os.chroot(sys.argv[1])
+d, seconds = '/w/d', float(sys.argv[2])
+import errno
+r = {'reads': 0, 'errors': 0, 'eloop': 0, 'secret': 0, 'lists': 0, 'secretNames': 0}
+end = time.time() + seconds
+while time.time() < end:
+    try:
+        with open(os.path.join(d, 'f'), 'rb') as fh:
+            data = fh.read()
+        r['reads'] += 1
+        if b'SECRET' in data: r['secret'] += 1
+    except OSError as e:
+        r['errors'] += 1
+        if e.errno == errno.ELOOP: r['eloop'] += 1
+    try:
+        names = os.listdir(d)
+        r['lists'] += 1
+        if 'secretname' in names: r['secretNames'] += 1
+    except OSError:
+        r['errors'] += 1
+print(json.dumps(r))
+`;
+
+t.test('a symlink swapped into a bind source never leads outside it', { skip }, async (t) => {
+  const src = tempDir('race-src');
+  const outside = tempDir('race-outside');
+  t.teardown(() => {
+    rmSync(src, { recursive: true, force: true });
+    rmSync(outside, { recursive: true, force: true });
+  });
+  mkdirSync(join(src, 'd'));
+  writeFileSync(join(src, 'd/f'), 'inside\n');
+  writeFileSync(join(outside, 'f'), 'SECRET\n');
+  writeFileSync(join(outside, 'secretname'), 'SECRET\n');
+  const s = await serve(t, { hostname: null, layout: [{ type: 'mount', source: src, target: '/w', fs_type: 'bind' }] });
+  const seconds = '4';
+  const [swapper, ...readers] = await Promise.all([
+    python(SWAPPER, [src, outside, seconds]),
+    python(READER, [s.root, seconds]),
+    python(READER, [s.root, seconds]),
+  ]);
+  t.ok(swapper!.swaps > 100, `the host swapped the directory ${swapper!.swaps} times`);
+  const sum = (k: string) => readers.reduce((n, r) => n + r[k]!, 0);
+  t.ok(sum('reads') + sum('errors') > 1000, `thousands of reads went through the mount (${sum('reads')} ok, ${sum('errors')} refused)`);
+  t.ok(sum('reads') > 0, 'reads succeeded while the directory was in place');
+  t.ok(sum('eloop') > 0, `the server met the swapped-in symlink and refused it (${sum('eloop')} ELOOP)`);
+  t.equal(sum('secret'), 0, 'no byte from outside the source was ever returned');
+  t.equal(sum('secretNames'), 0, 'no name from outside the source was ever listed');
+  t.equal(readFileSync(join(outside, 'f'), 'utf8'), 'SECRET\n');
+});
+
+t.test('no set-uid/set-gid file and no device node is created in a bind source', { skip }, async (t) => {
+  const src = tempDir('priv-src');
+  chmodSync(src, 0o755);
+  t.teardown(() => rmSync(src, { recursive: true, force: true }));
+  const s = await serve(t, { hostname: null, layout: [{ type: 'mount', source: src, target: '/w', fs_type: 'bind' }] });
+  const w = join(s.root, 'w');
+  writeFileSync(join(w, 'tool'), '#!/bin/sh\nid -u\n');
+  for (const mode of ['u+s', 'g+s', '4755', '2755']) {
+    const r = sh(`chmod ${mode} '${join(w, 'tool')}'`);
+    t.not(r.status, 0, `chmod ${mode} is refused`);
+    t.match(r.stderr, 'Operation not permitted');
+  }
+  t.equal(statSync(join(src, 'tool')).mode & 0o6000, 0, 'the host file has no set-id bit');
+  const dev = sh(`mknod '${join(w, 'null2')}' c 1 3`);
+  t.match(dev.stderr, 'Operation not permitted', 'a character device is refused');
+  t.match(sh(`mknod '${join(w, 'blk')}' b 8 0`).stderr, 'Operation not permitted', 'a block device is refused');
+  t.notOk(existsSync(join(src, 'null2')) || existsSync(join(src, 'blk')), 'nothing was created on the host');
+  t.equal(sh(`mkfifo '${join(w, 'fifo')}'`).status, 0, 'a FIFO is harmless and allowed');
+  t.ok(statSync(join(src, 'fifo')).isFIFO());
+  t.equal(sh(`mkdir '${join(w, 'shared')}' && chmod g+s '${join(w, 'shared')}'`).status, 0, 'set-gid on a directory only sets group inheritance');
+});
+
+t.test('a read-only bind answers EROFS and leaves the host untouched', { skip }, async (t) => {
+  const src = tempDir('ro-src');
+  t.teardown(() => rmSync(src, { recursive: true, force: true }));
+  writeFileSync(join(src, 'f'), 'original');
+  const s = await serve(t, { hostname: null, layout: [{ type: 'mount', source: src, target: '/w', fs_type: 'bind', read_only: true }] });
+  const w = join(s.root, 'w');
+  t.equal(readFileSync(join(w, 'f'), 'utf8'), 'original');
+  for (const cmd of [`echo x > '${w}/f'`, `touch '${w}/new'`, `rm '${w}/f'`, `mkdir '${w}/d'`, `chmod 777 '${w}/f'`, `mv '${w}/f' '${w}/g'`, `ln -s f '${w}/l'`, `truncate -s 0 '${w}/f'`]) {
+    t.match(sh(cmd).stderr, 'Read-only file system', cmd);
+  }
+  t.equal(readFileSync(join(src, 'f'), 'utf8'), 'original');
+});
+
+t.test('a copy is private: changes through the mount never reach the host', { skip }, async (t) => {
+  const src = tempDir('copy-src');
+  t.teardown(() => rmSync(src, { recursive: true, force: true }));
+  mkdirSync(join(src, 'etc'));
+  writeFileSync(join(src, 'etc/conf'), 'host');
+  const s = await serve(t, { hostname: null, layout: [{ type: 'copy_custom', source: src, target: '/c' }] });
+  const c = join(s.root, 'c');
+  t.equal(sh(`echo mine >> '${c}/etc/conf' && rm -r '${c}/etc' && mkdir '${c}/etc' && echo new > '${c}/etc/other'`).status, 0);
+  t.same(sh(`ls '${c}/etc'`).stdout, 'other\n', 'the deleted host entries stay hidden');
+  t.equal(readFileSync(join(src, 'etc/conf'), 'utf8'), 'host');
+  t.notOk(existsSync(join(src, 'etc/other')));
+});
+
+t.test('a source containing the mountpoint is refused (the server would walk into itself)', { skip }, async (t) => {
+  const dir = tempDir('loop');
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  mkdirSync(join(dir, 'root'));
+  writeFileSync(join(dir, 'c.json'), JSON.stringify({ hostname: null, layout: [{ type: 'mount', source: dir, target: '/w', fs_type: 'bind' }] }));
+  const r = sh(`env -u NODE_OPTIONS ${join(import.meta.dirname, '../../../bin/fusejail')} serve -f '${dir}/c.json' '${dir}/root'`);
+  t.equal(r.status, 1);
+  t.match(r.stderr, `source ${dir} contains the mountpoint ${dir}/root`);
+});
