@@ -13,7 +13,7 @@ FUSE_INCLUDE := node_modules/fuse-shared-library-linux/libfuse/include
 DEB_NEEDS := libfuse2:/usr/lib/x86_64-linux-gnu/libfuse.so.2 fuse:/usr/bin/fusermount \
   gcc:/usr/bin/gcc make:/usr/bin/make libseccomp-dev:/usr/include/seccomp.h \
   busybox-static:/bin/busybox patch:/usr/bin/patch
-BENCH_NEEDS := bindfs:/usr/bin/bindfs bubblewrap:/usr/bin/bwrap hyperfine:/usr/bin/hyperfine
+BENCH_NEEDS := bindfs:/usr/bin/bindfs bc:/usr/bin/bc python3:/usr/bin/python3
 
 .PHONY: deps bench-deps build native ts run test bench clean
 
@@ -69,14 +69,21 @@ bin/fusejail:
 	printf '#!/usr/bin/env node\nimport "../dist/cli/main.js";\n' > $@
 	chmod +x $@
 
+# Until the launcher and supervisor land (issues 3, 4), the example container's root is served for
+# browsing from another terminal; Ctrl-C unmounts it.
 run: build
-	./bin/fusejail run -f examples/default.json
+	@mkdir -p build/run/root
+	@echo "browse the example container's root at $(CURDIR)/build/run/root (Ctrl-C to stop)"
+	./bin/fusejail serve -f examples/buggiebox.json build/run/root
 
+# tap prints its own report; the last line is the plain "N passed, N failed, N skipped" summary.
 test: build
-	npx tap
+	@mkdir -p build
+	@set -o pipefail; npx tap 2>&1 | tee build/test.log; status=$$?; \
+	  $(NODE) test/summary.mjs build/test.log; exit $$status
 
 bench: build bench-deps
-	$(NODE) test/bench/run.mjs
+	test/bench/fuse.sh
 
 clean:
 	rm -rf build dist bin $(FUSE_NATIVE)/build

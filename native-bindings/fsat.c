@@ -13,6 +13,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/openat2.h>
 #include <node_api.h>
 #include <stdio.h>
@@ -24,7 +25,9 @@
 #include <unistd.h>
 
 #define RESOLVE_CONFINED (RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS)
-#define MAX_PATH 4096
+// One byte more than PATH_MAX, so a path of exactly PATH_MAX - 1 bytes (legal) can be told
+// from a truncated one.
+#define MAX_PATH (PATH_MAX + 1)
 
 static int open_beneath (int root, const char *rel, int flags, mode_t mode) {
   struct open_how how = {
@@ -71,7 +74,7 @@ static double arg_f64 (args_t *a, size_t i) {
 static int arg_path (args_t *a, size_t i, char *buf) {
   size_t len = 0;
   if (i >= a->argc || napi_get_value_string_utf8(a->env, a->argv[i], buf, MAX_PATH, &len) != napi_ok) return -EINVAL;
-  if (len >= MAX_PATH - 1) return -ENAMETOOLONG;
+  if (len >= PATH_MAX) return -ENAMETOOLONG;
   return 0;
 }
 
@@ -281,7 +284,17 @@ static napi_value fj_rmdir (napi_env env, napi_callback_info info) {
 }
 
 // rename(root, from, to, flags) and link(root, from, to) -> 0 | -errno
-static napi_value fj_rename (napi_env env, napi_callback_info info) {
+typedef int (*two_names_fn) (int fdir, const char *fname, int tdir, const char *tname, unsigned flags);
+
+static int do_rename (int fdir, const char *fname, int tdir, const char *tname, unsigned flags) {
+  return renameat2(fdir, fname, tdir, tname, flags);
+}
+
+static int do_link (int fdir, const char *fname, int tdir, const char *tname, unsigned flags) {
+  return linkat(fdir, fname, tdir, tname, (int) flags);
+}
+
+static napi_value two_names (napi_env env, napi_callback_info info, two_names_fn fn) {
   ARGS(4)
   PATH_ARG(from, 1)
   PATH_ARG(to, 2)
@@ -290,26 +303,14 @@ static napi_value fj_rename (napi_env env, napi_callback_info info) {
   const char *tname;
   int tdir = open_parent(root, to, &tname);
   if (tdir < 0) { close(fdir); return num(env, tdir); }
-  double rc = result(renameat2(fdir, fname, tdir, tname, (unsigned) arg_i32(a, 3)));
+  double rc = result(fn(fdir, fname, tdir, tname, (unsigned) arg_i32(a, 3)));
   close(fdir);
   close(tdir);
   return num(env, rc);
 }
 
-static napi_value fj_link (napi_env env, napi_callback_info info) {
-  ARGS(3)
-  PATH_ARG(from, 1)
-  PATH_ARG(to, 2)
-  int root = arg_i32(a, 0);
-  PARENT(root, from, fdir, fname)
-  const char *tname;
-  int tdir = open_parent(root, to, &tname);
-  if (tdir < 0) { close(fdir); return num(env, tdir); }
-  double rc = result(linkat(fdir, fname, tdir, tname, 0));
-  close(fdir);
-  close(tdir);
-  return num(env, rc);
-}
+static napi_value fj_rename (napi_env env, napi_callback_info info) { return two_names(env, info, do_rename); }
+static napi_value fj_link (napi_env env, napi_callback_info info) { return two_names(env, info, do_link); }
 
 // chmod(root, rel, mode), chown(root, rel, uid, gid) -> 0 | -errno; never follow the last component.
 static napi_value fj_chmod (napi_env env, napi_callback_info info) {

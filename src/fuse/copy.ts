@@ -7,15 +7,11 @@
 import { Bind } from './bind.js';
 import { E, FsError, fail } from './errno.js';
 import { type Caller, type DirEntries, type FileTree, type Stat, type StatFs, O_ACCMODE, O_TRUNC, S_IFLNK, S_IFMT, isDir } from './file-tree.js';
+import { OpenFiles } from './open-files.js';
 import { Ramfs } from './ramfs.js';
 import { Subtree } from './subtree.js';
 
 const COPY_CHUNK = 128 * 1024;
-
-interface OpenFile {
-  layer: FileTree;
-  handle: number;
-}
 
 const parentOf = (path: string): string => path.slice(0, path.lastIndexOf('/')) || '/';
 
@@ -32,8 +28,7 @@ export class Copy implements FileTree {
   private readonly upper: FileTree;
   private readonly whiteouts = new Set<string>();
   private readonly opaque = new Set<string>();
-  private readonly files = new Map<number, OpenFile>();
-  private nextHandle = 1;
+  private readonly files = new OpenFiles();
 
   private constructor(
     private readonly lower: Bind,
@@ -119,18 +114,6 @@ export class Copy implements FileTree {
     if (this.whiteouts.delete(path) || (await this.lowerStat(path, { ignoreWhiteout: true }))) this.opaque.add(path);
   }
 
-  private register(layer: FileTree, handle: number): number {
-    const h = this.nextHandle++;
-    this.files.set(h, { layer, handle });
-    return h;
-  }
-
-  private file(h: number): OpenFile {
-    const f = this.files.get(h);
-    if (!f) fail('EBADF');
-    return f;
-  }
-
   async getattr(path: string): Promise<Stat> {
     return (await this.layerOf(path)).getattr(path);
   }
@@ -168,43 +151,36 @@ export class Copy implements FileTree {
     const writes = (flags & O_ACCMODE) !== 0 || (flags & O_TRUNC) !== 0;
     if (writes) await this.copyUp(path);
     const layer = writes ? this.upper : await this.layerOf(path);
-    return this.register(layer, await layer.open(path, flags, caller));
+    return this.files.add(layer, await layer.open(path, flags, caller));
   }
 
   async create(path: string, mode: number, caller: Caller): Promise<number> {
     await this.prepareNew(path);
-    return this.register(this.upper, await this.upper.create(path, mode, caller));
+    return this.files.add(this.upper, await this.upper.create(path, mode, caller));
   }
 
-  async read(h: number, buf: Buffer, length: number, position: number): Promise<number> {
-    const f = this.file(h);
-    return f.layer.read(f.handle, buf, length, position);
+  read(h: number, buf: Buffer, length: number, position: number): Promise<number> {
+    return this.files.read(h, buf, length, position);
   }
 
-  async write(h: number, buf: Buffer, length: number, position: number): Promise<number> {
-    const f = this.file(h);
-    return f.layer.write(f.handle, buf, length, position);
+  write(h: number, buf: Buffer, length: number, position: number): Promise<number> {
+    return this.files.write(h, buf, length, position);
   }
 
-  async fgetattr(h: number): Promise<Stat> {
-    const f = this.file(h);
-    return f.layer.fgetattr(f.handle);
+  fgetattr(h: number): Promise<Stat> {
+    return this.files.fgetattr(h);
   }
 
-  async ftruncate(h: number, size: number): Promise<void> {
-    const f = this.file(h);
-    await f.layer.ftruncate(f.handle, size);
+  ftruncate(h: number, size: number): Promise<void> {
+    return this.files.ftruncate(h, size);
   }
 
-  async fsync(h: number, datasync: boolean): Promise<void> {
-    const f = this.file(h);
-    await f.layer.fsync(f.handle, datasync);
+  fsync(h: number, datasync: boolean): Promise<void> {
+    return this.files.fsync(h, datasync);
   }
 
-  async release(h: number): Promise<void> {
-    const f = this.file(h);
-    this.files.delete(h);
-    await f.layer.release(f.handle);
+  release(h: number): Promise<void> {
+    return this.files.release(h);
   }
 
   async truncate(path: string, size: number): Promise<void> {

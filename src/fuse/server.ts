@@ -19,21 +19,6 @@ if (!existsSync(join(fuseNativeDir, 'build/Release/fuse.node'))) {
   throw new NativeMissing(`fuse-native was not rebuilt with native-bindings/fuse-native.patch: run 'make build'`);
 }
 
-interface FuseNativeStat {
-  mode: number;
-  uid: number;
-  gid: number;
-  size: number;
-  nlink: number;
-  ino: number;
-  rdev: number;
-  blksize: number;
-  blocks: number;
-  atime: number;
-  mtime: number;
-  ctime: number;
-}
-
 type Cb = (code: number, ...values: unknown[]) => void;
 type Handler = (nativeHandler: Buffer, opCode: number, ...args: unknown[]) => unknown;
 
@@ -93,23 +78,6 @@ function optionString(o: MountOptions): string {
   );
 }
 
-function toNative(st: Stat): FuseNativeStat {
-  return {
-    mode: st.mode,
-    uid: st.uid,
-    gid: st.gid,
-    size: st.size,
-    nlink: st.nlink,
-    ino: st.ino,
-    rdev: st.rdev,
-    blksize: 4096,
-    blocks: st.blocks,
-    atime: st.atimeMs,
-    mtime: st.mtimeMs,
-    ctime: st.ctimeMs,
-  };
-}
-
 /** The stat layout fuse-native's C side reads (populate_stat): 32-bit words, 64-bit values split. */
 function statArray(st: Stat): Uint32Array {
   const a = new Uint32Array(18);
@@ -159,8 +127,8 @@ function replyCount(cb: Cb, work: Promise<number>): void {
 function operations(tree: FileTree): Record<string, unknown> {
   const caller = (): Caller => current;
   return {
-    getattr: (path: string, cb: Cb) => reply(cb, tree.getattr(path), (st) => [toNative(st)]),
-    // Answered by FusejailFuse._op_fgetattr; present so that fuse-native registers the op.
+    // Answered by FusejailFuse._op_getattr/_op_fgetattr; present so that fuse-native registers them.
+    getattr: true,
     fgetattr: true,
     // NOTE: a directory removed while open has no path any more (""): it lists as empty.
     readdir: (path: string, cb: Cb) =>
@@ -226,8 +194,17 @@ class FusejailFuse extends (FuseNative as unknown as new (mnt: string, ops: Reco
     return this.optionText;
   }
 
-  // NOTE: fuse-native answers fgetattr with the path-based getattr; with flag_nopath (see
-  // fuse-native.patch) there is no path, and an open file must be asked through its handle.
+  // NOTE: stat answers are built straight into the layout the C side reads, skipping
+  // fuse-native's per-call object conversion on the most frequent operation.
+  _op_getattr(signal: (code: number, stat?: Uint32Array) => void, path: string): void {
+    this.tree.getattr(path).then(
+      (st) => signal(0, statArray(st)),
+      (err) => signal(failed(err)),
+    );
+  }
+
+  // NOTE: fuse-native answers fgetattr with the path-based getattr; an open file (unlinked,
+  // perhaps) must be asked through its handle.
   _op_fgetattr(signal: (code: number, stat?: Uint32Array) => void, _path: string, fh: number): void {
     this.tree.fgetattr(fh).then(
       (st) => signal(0, statArray(st)),

@@ -1,6 +1,7 @@
 // VFSRootContext: a mount table plus a root, served as one filesystem (SerenityOS's VFS root context).
 import { Emitter, type IEvent } from '../event.js';
 import { E, FsError, fail } from '../fuse/errno.js';
+import { OpenFiles } from '../fuse/open-files.js';
 import {
   type Caller,
   type DirEntries,
@@ -18,6 +19,8 @@ import { type Mount, MountTable } from './mount-table.js';
 
 export type Backend = FileTree;
 
+const NAME_MAX = 255;
+
 export interface LaunchEvent {
   time: number;
   path: string;
@@ -27,15 +30,9 @@ export interface LaunchEvent {
   reason?: string;
 }
 
-interface OpenFile {
-  tree: FileTree;
-  handle: number;
-}
-
 export class VFSRootContext implements FileTree {
   private readonly table = new MountTable<Backend>();
-  private readonly files = new Map<number, OpenFile>();
-  private nextHandle = 1;
+  private readonly files = new OpenFiles();
   private readonly created = Date.now();
   private readonly launches = new Emitter<LaunchEvent>();
   readonly onLaunch: IEvent<LaunchEvent> = this.launches.event;
@@ -83,18 +80,6 @@ export class VFSRootContext implements FileTree {
     return { mode: S_IFDIR | 0o755, uid: 0, gid: 0, size: 0, nlink: 2, ino: 0, rdev: 0, blocks: 0, atimeMs: t, mtimeMs: t, ctimeMs: t };
   }
 
-  private register(tree: FileTree, handle: number): number {
-    const h = this.nextHandle++;
-    this.files.set(h, { tree, handle });
-    return h;
-  }
-
-  private file(h: number): OpenFile {
-    const f = this.files.get(h);
-    if (!f) throw new FsError(E.EBADF);
-    return f;
-  }
-
   /** Both paths must be in one mount; moving between mounts is EXDEV, so mv(1) copies instead. */
   private sameMount(from: string, to: string): { tree: FileTree; a: string; b: string } {
     const a = this.writable(from);
@@ -108,6 +93,10 @@ export class VFSRootContext implements FileTree {
   }
 
   async getattr(path: string): Promise<Stat> {
+    // NOTE: the kernel leaves NAME_MAX to the filesystem; a lookup of a longer name is
+    // ENAMETOOLONG, not ENOENT, on every backend.
+    const last = path.length - path.lastIndexOf('/') - 1;
+    if (last > NAME_MAX / 4 && Buffer.byteLength(path.slice(-last)) > NAME_MAX) fail('ENAMETOOLONG');
     const r = this.resolve(path);
     try {
       return await r.tree.getattr(r.inner);
@@ -148,7 +137,7 @@ export class VFSRootContext implements FileTree {
     const writes = (flags & O_ACCMODE) !== 0 || (flags & O_TRUNC) !== 0;
     const r = writes ? this.writable(path) : this.resolve(path);
     if (flags & FMODE_EXEC) await this.checkLaunch(path, r, caller);
-    return this.register(r.tree, await r.tree.open(r.inner, flags, caller));
+    return this.files.add(r.tree, await r.tree.open(r.inner, flags, caller));
   }
 
   private async checkLaunch(path: string, r: { tree: FileTree; inner: string }, caller: Caller): Promise<void> {
@@ -166,38 +155,31 @@ export class VFSRootContext implements FileTree {
 
   async create(path: string, mode: number, caller: Caller): Promise<number> {
     const r = this.writable(path);
-    return this.register(r.tree, await r.tree.create(r.inner, mode, caller));
+    return this.files.add(r.tree, await r.tree.create(r.inner, mode, caller));
   }
 
-  async read(h: number, buf: Buffer, length: number, position: number): Promise<number> {
-    const f = this.file(h);
-    return f.tree.read(f.handle, buf, length, position);
+  read(h: number, buf: Buffer, length: number, position: number): Promise<number> {
+    return this.files.read(h, buf, length, position);
   }
 
-  async write(h: number, buf: Buffer, length: number, position: number): Promise<number> {
-    const f = this.file(h);
-    return f.tree.write(f.handle, buf, length, position);
+  write(h: number, buf: Buffer, length: number, position: number): Promise<number> {
+    return this.files.write(h, buf, length, position);
   }
 
-  async fgetattr(h: number): Promise<Stat> {
-    const f = this.file(h);
-    return f.tree.fgetattr(f.handle);
+  fgetattr(h: number): Promise<Stat> {
+    return this.files.fgetattr(h);
   }
 
-  async ftruncate(h: number, size: number): Promise<void> {
-    const f = this.file(h);
-    await f.tree.ftruncate(f.handle, size);
+  ftruncate(h: number, size: number): Promise<void> {
+    return this.files.ftruncate(h, size);
   }
 
-  async fsync(h: number, datasync: boolean): Promise<void> {
-    const f = this.file(h);
-    await f.tree.fsync(f.handle, datasync);
+  fsync(h: number, datasync: boolean): Promise<void> {
+    return this.files.fsync(h, datasync);
   }
 
-  async release(h: number): Promise<void> {
-    const f = this.file(h);
-    this.files.delete(h);
-    await f.tree.release(f.handle);
+  release(h: number): Promise<void> {
+    return this.files.release(h);
   }
 
   async truncate(path: string, size: number): Promise<void> {

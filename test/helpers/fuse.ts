@@ -109,3 +109,13 @@ export async function eventually(text: () => string, pattern: RegExp, ms = 2000)
   while (!pattern.test(text()) && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
   return text();
 }
+
+/** The negative errno a backend call failed with, or 0 when it succeeded. */
+export async function errnoOf(p: Promise<unknown>): Promise<number> {
+  try {
+    await p;
+  } catch (err) {
+    return (err as { errno: number }).errno;
+  }
+  return 0;
+}

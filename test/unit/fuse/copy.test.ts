@@ -2,19 +2,11 @@ import { mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSyn
 import { join } from 'node:path';
 import t from 'tap';
 import { Copy } from '../../../src/fuse/copy.js';
-import { E, FsError } from '../../../src/fuse/errno.js';
-import { tempDir } from '../../helpers/fuse.js';
+import { E } from '../../../src/fuse/errno.js';
+import { errnoOf, tempDir } from '../../helpers/fuse.js';
 
 const root = { uid: 0, gid: 0, pid: 1 };
 
-async function errnoOf(p: Promise<unknown>): Promise<number> {
-  try {
-    await p;
-  } catch (err) {
-    return (err as FsError).errno;
-  }
-  return 0;
-}
 
 function hostTree(): string {
   const dir = tempDir('copy');

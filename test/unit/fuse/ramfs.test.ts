@@ -1,19 +1,12 @@
 import t from 'tap';
-import { E, FsError } from '../../../src/fuse/errno.js';
+import { E } from '../../../src/fuse/errno.js';
 import { O_TRUNC, S_IFDIR, S_IFLNK, S_IFREG, S_ISGID } from '../../../src/fuse/file-tree.js';
 import { Ramfs } from '../../../src/fuse/ramfs.js';
+import { errnoOf } from '../../helpers/fuse.js';
 
 const root = { uid: 0, gid: 0, pid: 1 };
 const user = { uid: 1000, gid: 1000, pid: 2 };
 
-async function errnoOf(p: Promise<unknown>): Promise<number> {
-  try {
-    await p;
-  } catch (err) {
-    return (err as FsError).errno;
-  }
-  return 0;
-}
 
 t.test('files: write, read back, sparse holes read as zeros and cost nothing', async (t) => {
   const fs = new Ramfs();

@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# Benchmark: native vs a fusejail bind mount vs bindfs, side by side in one run.
+# Prints seconds per operation and the ratio to native (native time / time: 1.00 = as fast).
+# Needs root (drop_caches, mounts). Usage: test/bench/fuse.sh [WORKDIR]
+set -euo pipefail
+
+repo=$(cd "$(dirname "$0")/../.." && pwd)
+work=${1:-/var/tmp/fusejail-bench}
+src=$work/src
+FILES=${FILES:-50000}
+BIG_MIB=${BIG_MIB:-1024}
+
+[ "$(id -u)" = 0 ] || { echo "bench: needs root (drop_caches and mounts)" >&2; exit 1; }
+command -v bindfs >/dev/null || { echo "bench: bindfs is missing (make bench-deps)" >&2; exit 1; }
+
+mkdir -p "$src" "$work/fj" "$work/bindfs"
+fj_pid=""
+cleanup() {
+  [ -n "$fj_pid" ] && kill -INT "$fj_pid" 2>/dev/null && wait "$fj_pid" 2>/dev/null || true
+  fusermount -uz "$work/bindfs" 2>/dev/null || true
+  fusermount -uz "$work/fj" 2>/dev/null || true
+}
+trap cleanup EXIT
+
+# --- data: one big file, a tree of small files, a binary -------------------------------------
+if [ ! -f "$src/big" ] || [ "$(stat -c %s "$src/big")" != $((BIG_MIB * 1048576)) ]; then
+  echo "bench: writing ${BIG_MIB} MiB test file" >&2
+  head -c $((BIG_MIB * 1048576)) /dev/urandom > "$src/big"
+fi
+if [ ! -f "$src/tree/.complete-$FILES" ]; then
+  echo "bench: creating $FILES small files" >&2
+  rm -rf "$src/tree"
+  python3 - "$src/tree" "$FILES" <<'EOF'
+import os, sys
+root, n = sys.argv[1], int(sys.argv[2])
+per_dir = 100
+for i in range(n):
+    d = os.path.join(root, f"d{i // (per_dir * per_dir)}", f"e{(i // per_dir) % per_dir}")
+    if i % per_dir == 0:
+        os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, f"f{i}.txt"), "w") as f:
+        f.write("x" * (100 + i % 900))
+open(os.path.join(root, f".complete-{n}"), "w").close()
+EOF
+fi
+cp /bin/true "$src/true"
+
+# --- mounts ----------------------------------------------------------------------------------
+cat > "$work/config.json" <<EOF
+{ "hostname": null, "layout": [ { "type": "mount", "source": "$src", "target": "/b", "fs_type": "bind" } ] }
+EOF
+mountpoint -q "$work/fj" && fusermount -uz "$work/fj"
+"$repo/bin/fusejail" serve -f "$work/config.json" "$work/fj" 2>"$work/serve.log" &
+fj_pid=$!
+for _ in $(seq 100); do grep -q serving "$work/serve.log" && break; sleep 0.1; done
+mountpoint -q "$work/bindfs" && fusermount -uz "$work/bindfs"
+bindfs -o allow_other "$src" "$work/bindfs"
+
+declare -A dirs=([native]="$src" [fusejail]="$work/fj/b" [bindfs]="$work/bindfs")
+order=(native fusejail bindfs)
+
+drop() { sync; echo 3 > /proc/sys/vm/drop_caches; }
+now() { date +%s.%N; }
+# time_it CMD...: seconds taken
+time_it() { local t0; t0=$(now); "$@" >/dev/null 2>&1; echo "$(now) - $t0" | bc -l; }
+
+read_big() { dd if="$1/big" of=/dev/null bs=1M status=none; }
+write_big() { dd if=/dev/zero of="$1/written" bs=1M count="$BIG_MIB" conv=fsync status=none; }
+find_tree() { find "$1/tree" > /dev/null; }
+tar_tree() { tar cf - -C "$1" tree | cat > /dev/null; }
+exec_200() { local i; for i in $(seq 200); do "$1/true"; done; }
+
+declare -A result
+bench() { # bench NAME MODE(cold|warm) FUNCTION
+  local name=$1 mode=$2 fn=$3 t best
+  for k in "${order[@]}"; do
+    best=""
+    for _ in 1 2 3; do
+      if [ "$mode" = cold ]; then drop; elif [ "$mode" = warm ]; then $fn "${dirs[$k]}" >/dev/null 2>&1; fi
+      t=$(time_it $fn "${dirs[$k]}")
+      [ -z "$best" ] || [ "$(echo "$t < $best" | bc -l)" = 1 ] && best=$t
+      [ "$fn" = write_big ] && rm -f "$src/written"
+    done
+    result[$name,$k]=$best
+  done
+}
+
+echo "bench: measuring (best of 3 each)" >&2
+bench "read ${BIG_MIB} MiB cold" cold read_big
+bench "read ${BIG_MIB} MiB warm" warm read_big
+bench "write ${BIG_MIB} MiB + fsync" once write_big
+bench "find $FILES files cold" cold find_tree
+bench "find $FILES files warm" warm find_tree
+bench "tar $FILES files warm" warm tar_tree
+bench "200 execs warm" warm exec_200
+
+printf '\n%-28s %10s %10s %7s %10s %7s\n' operation native fusejail ratio bindfs ratio
+for name in "read ${BIG_MIB} MiB cold" "read ${BIG_MIB} MiB warm" "write ${BIG_MIB} MiB + fsync" "find $FILES files cold" \
+            "find $FILES files warm" "tar $FILES files warm" "200 execs warm"; do
+  n=${result[$name,native]}; f=${result[$name,fusejail]}; b=${result[$name,bindfs]}
+  printf '%-28s %9.3fs %9.3fs %7.2f %9.3fs %7.2f\n' "$name" "$n" "$f" "$(echo "$n / $f" | bc -l)" "$b" "$(echo "$n / $b" | bc -l)"
+done
+echo "(ratio = native time / time; 1.00 is as fast as native)"
