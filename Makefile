@@ -12,10 +12,11 @@ FUSE_INCLUDE := node_modules/fuse-shared-library-linux/libfuse/include
 # Debian packages, each named with a file that proves it is installed.
 DEB_NEEDS := libfuse2:/usr/lib/x86_64-linux-gnu/libfuse.so.2 fuse:/usr/bin/fusermount \
   gcc:/usr/bin/gcc make:/usr/bin/make libseccomp-dev:/usr/include/seccomp.h \
-  busybox-static:/bin/busybox patch:/usr/bin/patch
+  busybox-static:/bin/busybox patch:/usr/bin/patch python3:/usr/bin/python3 \
+  libjansson-dev:/usr/include/jansson.h
 BENCH_NEEDS := bindfs:/usr/bin/bindfs bc:/usr/bin/bc python3:/usr/bin/python3
 
-.PHONY: deps bench-deps build native ts run test bench clean
+.PHONY: deps debs bench-deps build native ts run test bench clean
 
 define install_missing
 	@missing=""; for pair in $(1); do pkg=$${pair%%:*}; file=$${pair#*:}; \
@@ -31,11 +32,14 @@ define install_missing
 	fi
 endef
 
-deps: node_modules/.package-lock.json
-	$(call install_missing,$(DEB_NEEDS))
+deps: debs node_modules/.package-lock.json
 	@[ -e /dev/fuse ] || echo "note: /dev/fuse is missing; FUSE tests will be skipped" >&2
 
-node_modules/.package-lock.json: package.json package-lock.json
+# Debian packages come first: npm ci builds node-pty and fuse-native links libfuse.so.2.
+debs:
+	$(call install_missing,$(DEB_NEEDS))
+
+node_modules/.package-lock.json: package.json package-lock.json | debs
 	npm ci --no-audit --no-fund
 	@touch $@
 
@@ -44,7 +48,12 @@ bench-deps: deps
 
 build: deps native ts bin/fusejail
 
-native: build/native/fsat.node $(FUSE_NATIVE)/build/Release/fuse.node
+native: build/native/fsat.node build/native/launcher $(FUSE_NATIVE)/build/Release/fuse.node
+
+LAUNCHER_SRC := $(wildcard native-bindings/launcher/*.c)
+build/native/launcher: $(LAUNCHER_SRC) native-bindings/launcher/launcher.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $(LAUNCHER_SRC) -lseccomp -ljansson
 
 build/native/fsat.node: native-bindings/fsat.c
 	@mkdir -p $(@D)
@@ -60,6 +69,11 @@ $(FUSE_NATIVE)/build/Release/fuse.node: native-bindings/fuse-native.patch node_m
 	$(CC) -O2 -g -shared -fPIC -D_FILE_OFFSET_BITS=64 -DFUSE_USE_VERSION=29 -I$(NODE_INCLUDE) \
 	  -Inode_modules/napi-macros -I$(FUSE_INCLUDE) -o $@ build/fuse-native/fuse-native.c \
 	  -l:libfuse.so.2 -lpthread
+
+# A tiny program the tests run inside containers to report what it observes.
+build/test/probe: test/probe/probe.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -static -o $@ $<
 
 ts: node_modules/.package-lock.json
 	npx tsc -p tsconfig.json
@@ -77,7 +91,7 @@ run: build
 	./bin/fusejail serve -f examples/buggiebox.json build/run/root
 
 # tap prints its own report; the last line is the plain "N passed, N failed, N skipped" summary.
-test: build
+test: build build/test/probe
 	@mkdir -p build
 	@set -o pipefail; npx tap 2>&1 | tee build/test.log; status=$$?; \
 	  $(NODE) test/summary.mjs build/test.log; exit $$status

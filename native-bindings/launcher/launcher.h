@@ -1,0 +1,71 @@
+// launcher: the small program that does for fusejail what Node cannot do in a multithreaded process.
+//
+// Modes (argv[1]):
+//   init            PID 1 of a new PID namespace (one per ScopedProcessList): reaps, forwards
+//                   SIGTERM/SIGINT/SIGHUP, and ends the namespace when stdin (the supervisor's
+//                   control pipe) reaches EOF. Prints {"hostPid":N} on stdout once running.
+//   pin PATH NAME   creates a UTS namespace with hostname NAME and pins it by bind-mounting its
+//                   nsfs file on PATH (one per HostnameContext), then exits.
+//   unpin PATH      releases a pinned namespace.
+//   launch          runs the plan in $FUSEJAIL_PLAN (JSON) inside the container; see main.c for
+//                   the stage order. Reports on the plan's sync socket, one JSON line:
+//                   {"event":"started","hostPid":N,"containerPid":M} or
+//                   {"event":"failed","stage":S,"errno":E,"message":M}.
+//
+// Exit statuses (launch): the payload's own status; 128+N when it was killed by signal N;
+// 125 when a setup stage failed; 126 when the command cannot be executed; 127 when it is not found.
+#pragma once
+#define _GNU_SOURCE
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+enum { EXIT_SETUP = 125, EXIT_CANNOT_EXEC = 126, EXIT_NOT_FOUND = 127 };
+
+struct plan {
+  char **argv;
+  char **env;
+  const char *cwd;
+  const char *root;       // the FUSE mount serving the container's root
+  const char *pidns;      // a process list's /proc/<init>/ns/pid to join, or NULL
+  const char *utsns;      // a pinned UTS namespace to join, or NULL
+  const char *hostname;   // with a new UTS namespace, when utsns is NULL
+  bool proc;              // mount /proc (of the joined PID namespace) with runc's masks
+  bool dev;               // mount a minimal /dev and a new devpts instance
+  bool jail;
+  bool tty;
+  unsigned short rows, cols;
+  uid_t uid;
+  gid_t gid;
+  gid_t *groups;
+  size_t ngroups;
+  const char *sync;       // unix socket path for the one-line report
+};
+
+// A stage failure: written to the report, then the process exits with EXIT_SETUP.
+struct failure {
+  char stage[32];
+  int err;
+  char message[256];
+};
+
+__attribute__((noreturn, format(printf, 1, 2))) void die(const char *fmt, ...);
+__attribute__((noreturn, format(printf, 2, 3))) void die_with_errno(int err, const char *fmt, ...);
+
+// plan.c
+int plan_parse(const char *json, struct plan *plan, char *error, size_t error_size);
+
+// rootfs.c: everything from "make / private" to pivot_root; fails with *f filled in.
+int rootfs_enter(const struct plan *plan, struct failure *f);
+
+// jail.c: the bounding set (before the uid changes), then capabilities, no_new_privs, seccomp.
+int jail_drop_bounding(struct failure *f);
+int jail_apply(struct failure *f);
+
+// report.c
+void report_started(const char *sync, pid_t host_pid, pid_t container_pid);
+void report_failed(const char *sync, const struct failure *f);
+
+// util
+int fail_with(struct failure *f, const char *stage, int err, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+void close_inherited_fds(void);

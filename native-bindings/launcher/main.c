@@ -1,0 +1,198 @@
+// main.c: the launcher's modes, and the launch stages in their one fixed order.
+#include "launcher.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+int init_main(void);
+
+extern char **environ;
+
+// What the payload's side tells the launcher's side over a close-on-exec pipe: its container pid
+// once set up, then nothing (exec succeeded, the pipe closed) or the stage that failed.
+struct message {
+  enum { MSG_READY, MSG_FAILED } type;
+  pid_t container_pid;
+  struct failure failure;
+};
+
+static void send_message (int fd, const struct message *m) {
+  ssize_t ignored = write(fd, m, sizeof *m);
+  (void) ignored;
+}
+
+static void fail_child (int fd, const struct failure *f, int status) {
+  struct message m = { .type = MSG_FAILED, .failure = *f };
+  send_message(fd, &m);
+  _exit(status);
+}
+
+static int join (const char *path, int nstype, const char *what, struct failure *f) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0 || setns(fd, nstype) < 0) return fail_with(f, "setns", errno, "cannot join the %s namespace %s", what, path);
+  close(fd);
+  return 0;
+}
+
+/*
+ * NOTE: The payload's side, in the PID namespace. Stages, in order:
+ *   1. a session of its own when there is no terminal (it can never push input into the
+ *      caller's terminal);
+ *   2. the UTS namespace (joined, or new), and a new mount namespace: here and not before the
+ *      fork, because pivot_root moves the root of every process in the mount namespace, and the
+ *      launcher's side must keep the host's to report on the sync socket;
+ *   3. rootfs_enter: / private, bind the FUSE root, /dev, /proc, pivot_root;
+ *   4. sethostname, when this launch owns a new UTS namespace;
+ *   5. chdir to the working directory, verified to be where the plan says (no escape through
+ *      /proc/self/fd/N or a symlink);
+ *   6. the capability bounding set emptied (needs CAP_SETPCAP, which the next stage loses);
+ *   7. groups, gid, uid;
+ *   8. the jail: capabilities, no_new_privs, seccomp (last: nothing after it needs privilege);
+ *   9. the environment, then exec.
+ */
+static void payload (const struct plan *plan, int fd) {
+  struct failure f = { 0 };
+  if (!plan->tty && setsid() < 0) {
+    fail_with(&f, "setsid", errno, "cannot start a new session");
+    fail_child(fd, &f, EXIT_SETUP);
+  }
+  if (plan->utsns && join(plan->utsns, CLONE_NEWUTS, "UTS", &f) < 0) fail_child(fd, &f, EXIT_SETUP);
+  if (plan->hostname && unshare(CLONE_NEWUTS) < 0) {
+    fail_with(&f, "unshare-uts", errno, "cannot create a UTS namespace");
+    fail_child(fd, &f, EXIT_SETUP);
+  }
+  if (unshare(CLONE_NEWNS) < 0) {
+    fail_with(&f, "unshare-mount", errno, "cannot create a mount namespace");
+    fail_child(fd, &f, EXIT_SETUP);
+  }
+  if (rootfs_enter(plan, &f) < 0) fail_child(fd, &f, EXIT_SETUP);
+  if (plan->hostname && sethostname(plan->hostname, strlen(plan->hostname)) < 0) {
+    fail_with(&f, "sethostname", errno, "cannot set the hostname to \"%s\"", plan->hostname);
+    fail_child(fd, &f, EXIT_SETUP);
+  }
+  char cwd[PATH_MAX];
+  if (chdir(plan->cwd) < 0 || getcwd(cwd, sizeof cwd) == NULL || strcmp(cwd, plan->cwd) != 0) {
+    fail_with(&f, "chdir", errno ? errno : EINVAL, "working directory %s is not a directory inside the container", plan->cwd);
+    fail_child(fd, &f, EXIT_SETUP);
+  }
+  if (plan->jail && jail_drop_bounding(&f) < 0) fail_child(fd, &f, EXIT_SETUP);
+  if (setgroups(plan->ngroups, plan->groups) < 0 || setresgid(plan->gid, plan->gid, plan->gid) < 0 ||
+      setresuid(plan->uid, plan->uid, plan->uid) < 0) {
+    fail_with(&f, "set-user", errno, "cannot become uid %u gid %u", (unsigned) plan->uid, (unsigned) plan->gid);
+    fail_child(fd, &f, EXIT_SETUP);
+  }
+  if (plan->jail && jail_apply(&f) < 0) fail_child(fd, &f, EXIT_SETUP);
+  struct message ready = { .type = MSG_READY, .container_pid = getpid() };
+  send_message(fd, &ready);
+  environ = plan->env;
+  execvp(plan->argv[0], plan->argv);
+  int err = errno;
+  fail_with(&f, "exec", err, "cannot execute %s", plan->argv[0]);
+  fail_child(fd, &f, err == ENOENT || err == ENOTDIR ? EXIT_NOT_FOUND : EXIT_CANNOT_EXEC);
+}
+
+static volatile pid_t payload_pid;
+
+static void relay (int sig) {
+  if (payload_pid > 0) kill(payload_pid, sig);
+}
+
+static int wait_payload (pid_t pid) {
+  int status;
+  while (waitpid(pid, &status, 0) < 0) {
+    if (errno != EINTR) die_with_errno(errno, "waitpid");
+  }
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/*
+ * NOTE: The launcher's side. Stages, in order: close inherited fds; read the plan; join the
+ * process list's PID namespace (setns(CLONE_NEWPID) applies to children, hence the fork);
+ * set the terminal size before anything can print; fork the payload; report; relay signals; exit
+ * with the payload's status.
+ */
+static int launch_main (void) {
+  close_inherited_fds();
+  const char *json = getenv("FUSEJAIL_PLAN");
+  if (json == NULL) die("launch: $FUSEJAIL_PLAN is not set");
+  struct plan plan;
+  char error[512];
+  if (plan_parse(json, &plan, error, sizeof error) < 0) die("%s", error);
+  struct failure f = { 0 };
+  if (plan.pidns && join(plan.pidns, CLONE_NEWPID, "PID", &f) < 0) {
+    report_failed(plan.sync, &f);
+    die_with_errno(f.err, "%s", f.message);
+  }
+  if (plan.tty && plan.rows && plan.cols) {
+    struct winsize ws = { .ws_row = plan.rows, .ws_col = plan.cols };
+    ioctl(STDIN_FILENO, TIOCSWINSZ, &ws);
+  }
+  int pipefd[2];
+  if (pipe2(pipefd, O_CLOEXEC) < 0) die_with_errno(errno, "pipe2");
+  // In a terminal, Ctrl-C and Ctrl-\ reach the payload from the terminal itself.
+  signal(SIGINT, plan.tty ? SIG_IGN : relay);
+  signal(SIGQUIT, plan.tty ? SIG_IGN : relay);
+  signal(SIGTERM, relay);
+  signal(SIGHUP, relay);
+  signal(SIGUSR1, relay);
+  signal(SIGUSR2, relay);
+  pid_t pid = fork();
+  if (pid < 0) die_with_errno(errno, "cannot fork into the container");
+  if (pid == 0) {
+    signal(SIGINT, SIG_DFL);
+    signal(SIGQUIT, SIG_DFL);
+    close(pipefd[0]);
+    payload(&plan, pipefd[1]);
+  }
+  payload_pid = pid;
+  close(pipefd[1]);
+  struct message m;
+  ssize_t n = read(pipefd[0], &m, sizeof m);
+  if (n == sizeof m && m.type == MSG_READY) {
+    pid_t container_pid = m.container_pid;
+    n = read(pipefd[0], &m, sizeof m);
+    if (n == 0) report_started(plan.sync, pid, container_pid);
+  }
+  if (n == sizeof m && m.type == MSG_FAILED) {
+    report_failed(plan.sync, &m.failure);
+    fprintf(stderr, "fusejail: %s: %s\n", m.failure.message, strerror(m.failure.err));
+  }
+  close(pipefd[0]);
+  return wait_payload(pid);
+}
+
+static int pin_main (const char *path, const char *name) {
+  if (unshare(CLONE_NEWUTS) < 0) die_with_errno(errno, "pin: cannot create a UTS namespace");
+  if (sethostname(name, strlen(name)) < 0) die_with_errno(errno, "pin: cannot set the hostname to \"%s\"", name);
+  int fd = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+  if (fd < 0) die_with_errno(errno, "pin: cannot create %s", path);
+  close(fd);
+  if (mount("/proc/self/ns/uts", path, NULL, MS_BIND, NULL) < 0) die_with_errno(errno, "pin: cannot bind the namespace on %s", path);
+  return 0;
+}
+
+static int unpin_main (const char *path) {
+  if (umount2(path, MNT_DETACH) < 0 && errno != EINVAL) die_with_errno(errno, "unpin: cannot unmount %s", path);
+  if (unlink(path) < 0 && errno != ENOENT) die_with_errno(errno, "unpin: cannot remove %s", path);
+  return 0;
+}
+
+int main (int argc, char **argv) {
+  if (argc == 2 && strcmp(argv[1], "init") == 0) return init_main();
+  if (argc == 2 && strcmp(argv[1], "launch") == 0) return launch_main();
+  if (argc == 4 && strcmp(argv[1], "pin") == 0) return pin_main(argv[2], argv[3]);
+  if (argc == 3 && strcmp(argv[1], "unpin") == 0) return unpin_main(argv[2]);
+  die("usage: launcher init | launch | pin PATH HOSTNAME | unpin PATH");
+}

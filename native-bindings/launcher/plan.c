@@ -1,0 +1,91 @@
+// plan.c: the launch plan, read from JSON (jansson) into struct plan; every field checked.
+#include "launcher.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+// NOTE: the parsed document lives until exec; strings in struct plan point into it.
+static json_t *document;
+
+static const char *opt_string (json_t *obj, const char *key, bool *bad) {
+  json_t *v = json_object_get(obj, key);
+  if (v == NULL || json_is_null(v)) return NULL;
+  if (!json_is_string(v)) {
+    *bad = true;
+    return NULL;
+  }
+  return json_string_value(v);
+}
+
+static char **string_array (json_t *arr, bool *bad) {
+  if (!json_is_array(arr)) {
+    *bad = true;
+    return NULL;
+  }
+  size_t n = json_array_size(arr);
+  char **out = calloc(n + 1, sizeof *out);
+  for (size_t i = 0; i < n; i++) {
+    json_t *s = json_array_get(arr, i);
+    if (!json_is_string(s)) {
+      *bad = true;
+      return NULL;
+    }
+    out[i] = (char *) json_string_value(s);
+  }
+  return out;
+}
+
+#define BAD(key) do { snprintf(error, error_size, "plan: \"%s\" is missing or has the wrong type", key); return -1; } while (0)
+
+int plan_parse (const char *json, struct plan *plan, char *error, size_t error_size) {
+  json_error_t jerr;
+  document = json_loads(json, 0, &jerr);
+  if (document == NULL || !json_is_object(document)) {
+    snprintf(error, error_size, "plan: not a JSON object (%s)", jerr.text);
+    return -1;
+  }
+  memset(plan, 0, sizeof *plan);
+  bool bad = false;
+  plan->argv = string_array(json_object_get(document, "argv"), &bad);
+  if (bad || plan->argv[0] == NULL) BAD("argv");
+  plan->env = string_array(json_object_get(document, "env"), &bad);
+  if (bad) BAD("env");
+  plan->cwd = opt_string(document, "cwd", &bad);
+  if (bad || plan->cwd == NULL || plan->cwd[0] != '/') BAD("cwd");
+  plan->root = opt_string(document, "root", &bad);
+  if (bad || plan->root == NULL || plan->root[0] != '/') BAD("root");
+  plan->sync = opt_string(document, "sync", &bad);
+  if (bad || plan->sync == NULL) BAD("sync");
+  plan->pidns = opt_string(document, "pidns", &bad);
+  if (bad) BAD("pidns");
+  plan->utsns = opt_string(document, "utsns", &bad);
+  if (bad) BAD("utsns");
+  plan->hostname = opt_string(document, "hostname", &bad);
+  if (bad) BAD("hostname");
+  plan->proc = json_is_true(json_object_get(document, "proc"));
+  plan->dev = json_is_true(json_object_get(document, "dev"));
+  plan->jail = json_is_true(json_object_get(document, "jail"));
+  plan->tty = json_is_true(json_object_get(document, "tty"));
+  plan->rows = (unsigned short) json_integer_value(json_object_get(document, "rows"));
+  plan->cols = (unsigned short) json_integer_value(json_object_get(document, "cols"));
+  json_t *user = json_object_get(document, "user");
+  if (!json_is_object(user)) BAD("user");
+  json_t *uid = json_object_get(user, "uid"), *gid = json_object_get(user, "gid"), *groups = json_object_get(user, "groups");
+  if (!json_is_integer(uid) || !json_is_integer(gid) || !json_is_array(groups)) BAD("user");
+  plan->uid = (uid_t) json_integer_value(uid);
+  plan->gid = (gid_t) json_integer_value(gid);
+  plan->ngroups = json_array_size(groups);
+  plan->groups = calloc(plan->ngroups + 1, sizeof *plan->groups);
+  for (size_t i = 0; i < plan->ngroups; i++) {
+    json_t *g = json_array_get(groups, i);
+    if (!json_is_integer(g)) BAD("user.groups");
+    plan->groups[i] = (gid_t) json_integer_value(g);
+  }
+  if (plan->utsns && plan->hostname) {
+    snprintf(error, error_size, "plan: \"hostname\" can only be set in a new UTS namespace, not with \"utsns\"");
+    return -1;
+  }
+  return 0;
+}

@@ -1,0 +1,108 @@
+// rootfs.c: from the private mount namespace to pivot_root into the container's FUSE root.
+#include "launcher.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+// NOTE: the devices every program expects; all are harmless, and /dev/tty refers to the caller's
+// own controlling terminal.
+static const char *const DEVICES[] = { "null", "zero", "full", "random", "urandom", "tty" };
+
+// NOTE: runc's treatment of /proc (see DESIGN §1): without a user namespace container root is host
+// uid 0, and writing /proc/sys/kernel/core_pattern would change the host's.
+static const char *const PROC_READ_ONLY[] = { "sys", "sysrq-trigger", "irq", "bus", "fs" };
+static const char *const PROC_MASKED[] = { "kcore", "keys", "timer_list", "sched_debug", "latency_stats", "acpi", "scsi" };
+
+static int path_in (char *buf, size_t size, const char *root, const char *rel) {
+  int n = snprintf(buf, size, "%s/%s", root, rel);
+  return n < 0 || (size_t) n >= size ? -1 : 0;
+}
+
+#define JOIN(buf, root, rel, stage) \
+  if (path_in(buf, sizeof buf, root, rel) < 0) return fail_with(f, stage, ENAMETOOLONG, "path %s/%s is too long", root, rel)
+
+static int mount_proc (const struct plan *plan, struct failure *f) {
+#define STAGE "mount-proc"
+  char target[4096], path[4096];
+  JOIN(target, plan->root, "proc", STAGE);
+  if (mount("proc", target, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) {
+    return fail_with(f, "mount-proc", errno, "cannot mount /proc at %s", target);
+  }
+  for (size_t i = 0; i < sizeof PROC_READ_ONLY / sizeof *PROC_READ_ONLY; i++) {
+    JOIN(path, target, PROC_READ_ONLY[i], STAGE);
+    if (access(path, F_OK) < 0) continue;
+    if (mount(path, path, NULL, MS_BIND | MS_REC, NULL) < 0 ||
+        mount(NULL, path, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) {
+      return fail_with(f, "mask-proc", errno, "cannot make /proc/%s read-only", PROC_READ_ONLY[i]);
+    }
+  }
+  for (size_t i = 0; i < sizeof PROC_MASKED / sizeof *PROC_MASKED; i++) {
+    struct stat st;
+    JOIN(path, target, PROC_MASKED[i], STAGE);
+    if (lstat(path, &st) < 0) continue;
+    int rc = S_ISDIR(st.st_mode)
+      ? mount("tmpfs", path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0")
+      : mount("/dev/null", path, NULL, MS_BIND, NULL);
+    if (rc < 0) return fail_with(f, "mask-proc", errno, "cannot mask /proc/%s", PROC_MASKED[i]);
+  }
+  return 0;
+}
+
+#undef STAGE
+static int mount_dev (const struct plan *plan, struct failure *f) {
+#define STAGE "mount-dev"
+  char dev[4096], path[4096];
+  JOIN(dev, plan->root, "dev", STAGE);
+  if (mount("tmpfs", dev, "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=0755,size=64k") < 0) {
+    return fail_with(f, "mount-dev", errno, "cannot mount a tmpfs at %s", dev);
+  }
+  for (size_t i = 0; i < sizeof DEVICES / sizeof *DEVICES; i++) {
+    char host[64];
+    snprintf(host, sizeof host, "/dev/%s", DEVICES[i]);
+    JOIN(path, dev, DEVICES[i], STAGE);
+    int fd = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0666);
+    if (fd < 0) return fail_with(f, "mount-dev", errno, "cannot create %s", path);
+    close(fd);
+    if (mount(host, path, NULL, MS_BIND, NULL) < 0) return fail_with(f, "mount-dev", errno, "cannot bind %s", host);
+  }
+  JOIN(path, dev, "pts", STAGE);
+  if (mkdir(path, 0755) < 0 ||
+      mount("devpts", path, "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620") < 0) {
+    return fail_with(f, "mount-devpts", errno, "cannot mount a new devpts instance at %s", path);
+  }
+  static const char *const LINKS[][2] = {
+    { "pts/ptmx", "ptmx" }, { "/proc/self/fd", "fd" }, { "/proc/self/fd/0", "stdin" },
+    { "/proc/self/fd/1", "stdout" }, { "/proc/self/fd/2", "stderr" },
+  };
+  for (size_t i = 0; i < sizeof LINKS / sizeof *LINKS; i++) {
+    JOIN(path, dev, LINKS[i][1], STAGE);
+    if (symlink(LINKS[i][0], path) < 0) return fail_with(f, "mount-dev", errno, "cannot link %s", path);
+  }
+  return 0;
+}
+
+#undef STAGE
+
+// NOTE: the order is fixed: private propagation first (nothing we mount leaks to the host), the
+// root bound onto itself (pivot_root needs a mount point), kernel filesystems while the host's
+// /dev is still reachable, then pivot_root(".", ".") and a lazy unmount of the old root, so no
+// host path stays reachable (runc does the same).
+int rootfs_enter (const struct plan *plan, struct failure *f) {
+  if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) return fail_with(f, "make-private", errno, "cannot make / private");
+  if (mount(plan->root, plan->root, NULL, MS_BIND | MS_REC, NULL) < 0) {
+    return fail_with(f, "bind-root", errno, "cannot bind the container root %s", plan->root);
+  }
+  if (plan->dev && mount_dev(plan, f) < 0) return -1;
+  if (plan->proc && mount_proc(plan, f) < 0) return -1;
+  if (chdir(plan->root) < 0) return fail_with(f, "pivot-root", errno, "cannot enter %s", plan->root);
+  if (syscall(SYS_pivot_root, ".", ".") < 0) return fail_with(f, "pivot-root", errno, "pivot_root into %s failed", plan->root);
+  if (umount2(".", MNT_DETACH) < 0) return fail_with(f, "pivot-root", errno, "cannot detach the old root");
+  if (chdir("/") < 0) return fail_with(f, "pivot-root", errno, "cannot enter the new root");
+  return 0;
+}
