@@ -14,7 +14,7 @@ DEB_NEEDS := libfuse2:/usr/lib/x86_64-linux-gnu/libfuse.so.2 fuse:/usr/bin/fuser
   gcc:/usr/bin/gcc make:/usr/bin/make libseccomp-dev:/usr/include/seccomp.h \
   busybox-static:/bin/busybox patch:/usr/bin/patch python3:/usr/bin/python3 \
   libjansson-dev:/usr/include/jansson.h
-BENCH_NEEDS := bindfs:/usr/bin/bindfs bc:/usr/bin/bc python3:/usr/bin/python3
+BENCH_NEEDS := bindfs:/usr/bin/bindfs bubblewrap:/usr/bin/bwrap bc:/usr/bin/bc
 
 .PHONY: deps debs bench-deps build native ts run test bench clean
 
@@ -97,6 +97,7 @@ test: build build/test/probe
 	  $(NODE) test/summary.mjs build/test.log; exit $$status
 
 bench: build bench-deps
+	test/bench/launch.sh
 	test/bench/fuse.sh
 
 clean:

@@ -8,9 +8,11 @@
 //                   nsfs file on PATH (one per HostnameContext), then exits.
 //   unpin PATH      releases a pinned namespace.
 //   launch          runs the plan in $FUSEJAIL_PLAN (JSON) inside the container; see main.c for
-//                   the stage order. Reports on the plan's sync socket, one JSON line:
+//                   the stage order. Reports on the plan's sync socket, JSON lines:
 //                   {"event":"started","hostPid":N,"containerPid":M} or
-//                   {"event":"failed","stage":S,"errno":E,"message":M}.
+//                   {"event":"failed","stage":S,"errno":E,"message":M}; with a terminal, also
+//                   {"event":"exited","status":N} once "ESC ]fusejail-end;NONCE BEL" follows the
+//                   payload's output, after which it waits for one byte back.
 //
 // Exit statuses (launch): the payload's own status; 128+N when it was killed by signal N;
 // 125 when a setup stage failed; 126 when the command cannot be executed; 127 when it is not found.
@@ -39,7 +41,8 @@ struct plan {
   gid_t gid;
   gid_t *groups;
   size_t ngroups;
-  const char *sync;       // unix socket path for the one-line report
+  const char *sync;       // unix socket path for the reports
+  const char *nonce;      // with a terminal: marks the end of the payload's output
 };
 
 // A stage failure: written to the report, then the process exits with EXIT_SETUP.
@@ -62,9 +65,12 @@ int rootfs_enter(const struct plan *plan, struct failure *f);
 int jail_drop_bounding(struct failure *f);
 int jail_apply(struct failure *f);
 
-// report.c
-void report_started(const char *sync, pid_t host_pid, pid_t container_pid);
-void report_failed(const char *sync, const struct failure *f);
+// report.c: one connection for the whole launch; -1 when nobody listens (reports are dropped).
+int report_open(const char *sync);
+void report_started(int fd, pid_t host_pid, pid_t container_pid);
+void report_failed(int fd, const struct failure *f);
+void report_exited(int fd, int status);
+void report_wait_ack(int fd, int ms);
 
 // util
 int fail_with(struct failure *f, const char *stage, int err, const char *fmt, ...) __attribute__((format(printf, 4, 5)));

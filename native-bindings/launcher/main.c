@@ -109,6 +109,19 @@ static void relay (int sig) {
   if (payload_pid > 0) kill(payload_pid, sig);
 }
 
+/*
+ * NOTE: the end of a terminal cannot be trusted to carry the last output: node-pty drops data
+ * still buffered when the pty reports EIO, and destroys it 200 ms after the process exits. So,
+ * with the payload gone, the launcher writes a marker (an OSC sequence with the plan's nonce,
+ * which terminals ignore and the payload cannot know) behind its output, reports the status and
+ * keeps the terminal open until the supervisor has read up to the marker.
+ */
+static void drain_terminal (int sync, int status, const char *nonce) {
+  dprintf(STDOUT_FILENO, "\033]fusejail-end;%s\007", nonce);
+  report_exited(sync, status);
+  report_wait_ack(sync, 10000);
+}
+
 static int wait_payload (pid_t pid) {
   int status;
   while (waitpid(pid, &status, 0) < 0) {
@@ -130,9 +143,10 @@ static int launch_main (void) {
   struct plan plan;
   char error[512];
   if (plan_parse(json, &plan, error, sizeof error) < 0) die("%s", error);
+  int sync = report_open(plan.sync);
   struct failure f = { 0 };
   if (plan.pidns && join(plan.pidns, CLONE_NEWPID, "PID", &f) < 0) {
-    report_failed(plan.sync, &f);
+    report_failed(sync, &f);
     die_with_errno(f.err, "%s", f.message);
   }
   if (plan.tty && plan.rows && plan.cols) {
@@ -163,14 +177,16 @@ static int launch_main (void) {
   if (n == sizeof m && m.type == MSG_READY) {
     pid_t container_pid = m.container_pid;
     n = read(pipefd[0], &m, sizeof m);
-    if (n == 0) report_started(plan.sync, pid, container_pid);
+    if (n == 0) report_started(sync, pid, container_pid);
   }
   if (n == sizeof m && m.type == MSG_FAILED) {
-    report_failed(plan.sync, &m.failure);
+    report_failed(sync, &m.failure);
     fprintf(stderr, "fusejail: %s: %s\n", m.failure.message, strerror(m.failure.err));
   }
   close(pipefd[0]);
-  return wait_payload(pid);
+  int status = wait_payload(pid);
+  if (plan.tty && plan.nonce) drain_terminal(sync, status, plan.nonce);
+  return status;
 }
 
 static int pin_main (const char *path, const char *name) {

@@ -64,6 +64,8 @@ int plan_parse (const char *json, struct plan *plan, char *error, size_t error_s
   if (bad) BAD("utsns");
   plan->hostname = opt_string(document, "hostname", &bad);
   if (bad) BAD("hostname");
+  plan->nonce = opt_string(document, "nonce", &bad);
+  if (bad) BAD("nonce");
   plan->proc = json_is_true(json_object_get(document, "proc"));
   plan->dev = json_is_true(json_object_get(document, "dev"));
   plan->jail = json_is_true(json_object_get(document, "jail"));

@@ -1,5 +1,6 @@
 // Starts the native launcher under a pty (interactive) or on pipes (scripts) and follows it.
 import { type ChildProcess, spawn as spawnChild } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { type Server, type Socket, createServer } from 'node:net';
 import { constants, tmpdir } from 'node:os';
@@ -24,6 +25,36 @@ export class LaunchFailed extends FusejailError {
 
 export type Stdio = { kind: 'pty'; rows: number; cols: number } | { kind: 'pipes' };
 
+/**
+ * The marker the launcher writes behind the payload's output on a terminal (see drain_terminal
+ * in main.c). Everything before it is the payload's; it is cut out of what callers see. Only a
+ * tail that could be the start of the marker is held back, so interactive output is not delayed.
+ */
+class EndMarker {
+  readonly nonce = randomBytes(16).toString('hex');
+  private readonly marker = Buffer.from(`\x1b]fusejail-end;${this.nonce}\x07`);
+  private held = Buffer.alloc(0);
+  private found!: () => void;
+  readonly seen = new Promise<void>((resolve) => (this.found = resolve));
+
+  filter(chunk: Buffer): Buffer {
+    const data = this.held.length > 0 ? Buffer.concat([this.held, chunk]) : chunk;
+    this.held = Buffer.alloc(0);
+    const at = data.indexOf(this.marker);
+    if (at >= 0) {
+      this.found();
+      return Buffer.concat([data.subarray(0, at), data.subarray(at + this.marker.length)]);
+    }
+    for (let keep = Math.min(this.marker.length - 1, data.length); keep > 0; keep--) {
+      if (data.subarray(data.length - keep).equals(this.marker.subarray(0, keep))) {
+        this.held = Buffer.from(data.subarray(data.length - keep));
+        return data.subarray(0, data.length - keep);
+      }
+    }
+    return data;
+  }
+}
+
 export interface Output {
   stream: 'stdout' | 'stderr';
   data: Buffer;
@@ -38,8 +69,12 @@ let sequence = 0;
 
 const errnoName = (n: number): string => Object.entries(constants.errno).find(([, v]) => v === n)?.[0] ?? `errno ${n}`;
 
-/** How long output may still trickle in after the launcher exited before the exit is reported. */
-const DRAIN_MS = 50;
+/**
+ * How long the pipes must stay quiet before the exit is reported anyway, when something the
+ * payload left running in the background keeps them open (no EOF will come). With nothing left
+ * behind, EOF ends the wait at once.
+ */
+const DRAIN_MS = 1000;
 
 /** One launched process. Subscribe to its events in the tick that created it. */
 export class Launch {
@@ -51,24 +86,37 @@ export class Launch {
   /** Resolves once the payload has been executed; rejects with LaunchFailed. */
   readonly started: Promise<Started>;
   private exitStatus: number | undefined;
-  private readonly server: Server;
+  private server!: Server;
   private readonly socketPath: string;
   private term: pty.IPty | undefined;
+  private readonly endMarker = new EndMarker();
   private child: ChildProcess | undefined;
 
   constructor(plan: LaunchPlan, stdio: Stdio) {
     this.socketPath = join(tmpdir(), `fusejail-launch-${process.pid}-${++sequence}.sock`);
-    let report = '';
-    this.server = createServer((c: Socket) => c.on('data', (d) => (report += d.toString())));
+    let first = '';
     const reported = new Promise<string>((resolve) => {
-      this.server.on('connection', (c: Socket) => c.on('end', () => resolve(report)));
+      this.server = createServer((c: Socket) => {
+        let buffered = '';
+        c.on('data', (d) => {
+          buffered += d.toString();
+          for (let nl = buffered.indexOf('\n'); nl >= 0; nl = buffered.indexOf('\n')) {
+            const line = buffered.slice(0, nl);
+            buffered = buffered.slice(nl + 1);
+            if (line.includes('"exited"')) this.acknowledgeWhenDrained(c);
+            else resolve((first = line));
+          }
+        });
+        c.on('error', () => {});
+        c.on('end', () => resolve(first));
+      });
     });
-    const env = { FUSEJAIL_PLAN: JSON.stringify({ ...plan, sync: this.socketPath, tty: stdio.kind === 'pty', ...(stdio.kind === 'pty' ? { rows: stdio.rows, cols: stdio.cols } : {}) }) };
+    const env = { FUSEJAIL_PLAN: JSON.stringify({ ...plan, sync: this.socketPath, tty: stdio.kind === 'pty', ...(stdio.kind === 'pty' ? { rows: stdio.rows, cols: stdio.cols, nonce: this.endMarker.nonce } : {}) }) };
     const listening = new Promise<void>((resolve) => this.server.listen(this.socketPath, resolve));
     const exited = new Promise<number>((resolve) => this.exits.event(resolve));
     this.started = listening.then(() => {
       this.spawn(stdio, env);
-      return Promise.race([reported, exited.then(() => report)]);
+      return Promise.race([reported, exited.then(() => first)]);
     }).then((line) => this.settle(line, plan));
   }
 
@@ -78,14 +126,17 @@ export class Launch {
       // node-pty 1.1 would otherwise leak from other terminals into the container.
       const term = pty.spawn(launcherProgram, ['launch'], { name: 'xterm-256color', cols: stdio.cols, rows: stdio.rows, env, encoding: null });
       this.term = term;
-      term.onData((data) => this.output.fire({ stream: 'stdout', data: Buffer.from(data as unknown as Uint8Array) }));
+      term.onData((data) => {
+        const out = this.endMarker.filter(Buffer.from(data as unknown as Uint8Array));
+        if (out.length > 0) this.output.fire({ stream: 'stdout', data: out });
+      });
       term.onExit(({ exitCode, signal }) => this.finish(statusOf(signal ? null : exitCode, signal || null)));
       return;
     }
     const child = spawnChild(launcherProgram, ['launch'], { env, stdio: ['pipe', 'pipe', 'pipe'] });
     this.child = child;
-    // NOTE: the exit is reported after the payload's last byte: when the pipes close, or, when
-    // something it left running in the background still holds them, once they have gone quiet.
+    // NOTE: the exit is reported after the payload's last byte: when the pipes close (EOF), or,
+    // when something it left running in the background still holds them, once they are quiet.
     let drain: NodeJS.Timeout | undefined;
     let status: number | undefined;
     const quiet = () => {
@@ -110,6 +161,11 @@ export class Launch {
       clearTimeout(drain);
       this.finish(statusOf(code, signal));
     });
+  }
+
+  /** With a terminal, the launcher waits after its exit report until we have seen its end marker. */
+  private acknowledgeWhenDrained(connection: Socket): void {
+    void this.endMarker.seen.then(() => connection.end('k'));
   }
 
   private finish(status: number): void {

@@ -28,15 +28,24 @@ export interface Served {
 }
 
 const live = new Set<Served>();
-// NOTE: a test that throws still leaves no mount behind: whatever is live at exit is unmounted.
-process.on('exit', () => {
+// NOTE: a test that throws, or is stopped by tap's timeout, still leaves no mount behind:
+// whatever is live at exit is unmounted.
+function unmountAll(): void {
   for (const s of live) {
     s.server.kill('SIGKILL');
     try {
       execFileSync('fusermount', ['-uz', s.root], { stdio: 'ignore' });
     } catch {}
   }
-});
+  live.clear();
+}
+process.on('exit', unmountAll);
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.once(signal, () => {
+    unmountAll();
+    process.kill(process.pid, signal);
+  });
+}
 
 export function tempDir(prefix: string): string {
   return mkdtempSync(join(tmpdir(), `fusejail-${prefix}-`));
