@@ -7,7 +7,7 @@
 import { Bind } from './bind.js';
 import { E, FsError, fail } from './errno.js';
 import { type Caller, type DirEntries, type FileTree, type Stat, type StatFs, O_ACCMODE, O_TRUNC, S_IFLNK, S_IFMT, isDir } from './file-tree.js';
-import { OpenFiles } from './open-files.js';
+import { CompositeTree } from './open-files.js';
 import { Ramfs } from './ramfs.js';
 import { Subtree } from './subtree.js';
 
@@ -24,17 +24,17 @@ async function exists(tree: FileTree, path: string): Promise<Stat | undefined> {
   }
 }
 
-export class Copy implements FileTree {
+export class Copy extends CompositeTree implements FileTree {
   private readonly upper: FileTree;
   private readonly whiteouts = new Set<string>();
   private readonly opaque = new Set<string>();
-  private readonly files = new OpenFiles();
 
   private constructor(
     private readonly lower: Bind,
     rootStat: Stat,
     sizeLimit: number | undefined,
   ) {
+    super();
     const ramfs = new Ramfs({ sizeLimit, root: { uid: rootStat.uid, gid: rootStat.gid, mode: rootStat.mode } });
     // NOTE: a ramfs root is a directory; a copied single file lives at /file inside it.
     this.upper = isDir(rootStat.mode) ? ramfs : new Subtree(ramfs, '/file');
@@ -157,30 +157,6 @@ export class Copy implements FileTree {
   async create(path: string, mode: number, caller: Caller): Promise<number> {
     await this.prepareNew(path);
     return this.files.add(this.upper, await this.upper.create(path, mode, caller));
-  }
-
-  read(h: number, buf: Buffer, length: number, position: number): Promise<number> {
-    return this.files.read(h, buf, length, position);
-  }
-
-  write(h: number, buf: Buffer, length: number, position: number): Promise<number> {
-    return this.files.write(h, buf, length, position);
-  }
-
-  fgetattr(h: number): Promise<Stat> {
-    return this.files.fgetattr(h);
-  }
-
-  ftruncate(h: number, size: number): Promise<void> {
-    return this.files.ftruncate(h, size);
-  }
-
-  fsync(h: number, datasync: boolean): Promise<void> {
-    return this.files.fsync(h, datasync);
-  }
-
-  release(h: number): Promise<void> {
-    return this.files.release(h);
   }
 
   async truncate(path: string, size: number): Promise<void> {

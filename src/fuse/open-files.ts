@@ -52,3 +52,32 @@ export class OpenFiles implements HandleOps {
     return f.tree.release(f.handle);
   }
 }
+
+/** A tree made of other trees (mount tables, overlays): its open files are theirs, behind its own handles. */
+export abstract class CompositeTree implements HandleOps {
+  protected readonly files = new OpenFiles();
+
+  read(h: number, buf: Buffer, length: number, position: number): Promise<number> {
+    return this.files.read(h, buf, length, position);
+  }
+
+  write(h: number, buf: Buffer, length: number, position: number): Promise<number> {
+    return this.files.write(h, buf, length, position);
+  }
+
+  fgetattr(h: number): Promise<Stat> {
+    return this.files.fgetattr(h);
+  }
+
+  ftruncate(h: number, size: number): Promise<void> {
+    return this.files.ftruncate(h, size);
+  }
+
+  fsync(h: number, datasync: boolean): Promise<void> {
+    return this.files.fsync(h, datasync);
+  }
+
+  release(h: number): Promise<void> {
+    return this.files.release(h);
+  }
+}

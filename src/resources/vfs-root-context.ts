@@ -1,7 +1,7 @@
 // VFSRootContext: a mount table plus a root, served as one filesystem (SerenityOS's VFS root context).
 import { Emitter, type IEvent } from '../event.js';
 import { E, FsError, fail } from '../fuse/errno.js';
-import { OpenFiles } from '../fuse/open-files.js';
+import { CompositeTree } from '../fuse/open-files.js';
 import {
   type Caller,
   type DirEntries,
@@ -30,9 +30,8 @@ export interface LaunchEvent {
   reason?: string;
 }
 
-export class VFSRootContext implements FileTree {
+export class VFSRootContext extends CompositeTree implements FileTree {
   private readonly table = new MountTable<Backend>();
-  private readonly files = new OpenFiles();
   private readonly created = Date.now();
   private readonly launches = new Emitter<LaunchEvent>();
   readonly onLaunch: IEvent<LaunchEvent> = this.launches.event;
@@ -40,7 +39,9 @@ export class VFSRootContext implements FileTree {
   private constructor(
     readonly id: number,
     private readonly policy: ExecPolicy,
-  ) {}
+  ) {
+    super();
+  }
 
   /** A new context is an empty RAMFS root unless `root` is given, as in SerenityOS. */
   static create(id: number, options: { root?: Backend; rootReadOnly?: boolean; policy?: ExecPolicy } = {}): VFSRootContext {
@@ -156,30 +157,6 @@ export class VFSRootContext implements FileTree {
   async create(path: string, mode: number, caller: Caller): Promise<number> {
     const r = this.writable(path);
     return this.files.add(r.tree, await r.tree.create(r.inner, mode, caller));
-  }
-
-  read(h: number, buf: Buffer, length: number, position: number): Promise<number> {
-    return this.files.read(h, buf, length, position);
-  }
-
-  write(h: number, buf: Buffer, length: number, position: number): Promise<number> {
-    return this.files.write(h, buf, length, position);
-  }
-
-  fgetattr(h: number): Promise<Stat> {
-    return this.files.fgetattr(h);
-  }
-
-  ftruncate(h: number, size: number): Promise<void> {
-    return this.files.ftruncate(h, size);
-  }
-
-  fsync(h: number, datasync: boolean): Promise<void> {
-    return this.files.fsync(h, datasync);
-  }
-
-  release(h: number): Promise<void> {
-    return this.files.release(h);
   }
 
   async truncate(path: string, size: number): Promise<void> {
