@@ -52,6 +52,8 @@ int init_main (void) {
   if (child < 0) die_with_errno(errno, "init: fork");
   if (child == 0) {
     prctl(PR_SET_PDEATHSIG, SIGKILL);
+    // NOTE: run from a sealed copy (fexecve), it would otherwise show in ps as its fd number.
+    prctl(PR_SET_NAME, "fusejail-init");
     reap_forever();
   }
   printf("{\"hostPid\":%d}\n", (int) child);

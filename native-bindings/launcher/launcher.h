@@ -72,6 +72,9 @@ void report_failed(int fd, const struct failure *f);
 void report_exited(int fd, int status);
 void report_wait_ack(int fd, int ms);
 
+// sealed.c: re-executes from a sealed memfd copy (returns only when already running from one).
+void run_sealed(char **argv);
+
 // util
 int fail_with(struct failure *f, const char *stage, int err, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 void close_inherited_fds(void);

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -206,6 +207,9 @@ static int unpin_main (const char *path) {
 }
 
 int main (int argc, char **argv) {
+  // The modes whose processes a container can see run from a sealed copy (see sealed.c).
+  if (argc == 2 && (strcmp(argv[1], "init") == 0 || strcmp(argv[1], "launch") == 0)) run_sealed(argv);
+  prctl(PR_SET_NAME, "fusejail");
   if (argc == 2 && strcmp(argv[1], "init") == 0) return init_main();
   if (argc == 2 && strcmp(argv[1], "launch") == 0) return launch_main();
   if (argc == 4 && strcmp(argv[1], "pin") == 0) return pin_main(argv[2], argv[3]);

@@ -32,7 +32,7 @@ t.test('scoped process lists: members see each other and nothing else', { skip }
   const listed = inA.stdout.trim().split('\n').map(Number).sort((x, y) => x - y);
   t.equal(listed[0], 1, 'PID 1 is the list\'s init');
   t.equal(listed.length, 3, `init, the sleeper and the shell itself, nothing else (${listed.join(' ')})`);
-  t.equal((await run(plan(s.root, ['cat', '/proc/1/comm'], { pidns: a.namespacePath }))).stdout, 'launcher\n');
+  t.equal((await run(plan(s.root, ['cat', '/proc/1/comm'], { pidns: a.namespacePath }))).stdout, 'fusejail-init\n');
   const inB = await run(plan(s.root, ['sh', '-c', pids], { pidns: b.namespacePath }));
   t.equal(inB.stdout.trim().split('\n').length, 2, 'list B sees only its init and itself');
   t.equal((await sleeper).status, 0);
@@ -190,4 +190,29 @@ t.test('no byte lost, status exact: many runs printing 100 KB and exiting 42', {
     }
     t.equal(bad, 0, `${stdio.kind}: ${runs} runs, every one complete with status 42 ${first}`);
   }
+});
+
+t.test('the launcher runs from a sealed copy: its /proc/<pid>/exe cannot change the host binary (CVE-2019-5736)', { skip }, async (t) => {
+  const { Launch } = await import('../../../src/launcher/launch.js');
+  const { closeSync, openSync, readFileSync, readlinkSync, writeSync } = await import('node:fs');
+  const s = await serve(t, { hostname: null, layout: baseLayout() });
+  const list = await ProcessListInit.start();
+  t.teardown(() => list.stop());
+  const l = new Launch(plan(s.root, ['sleep', '1'], { pidns: list.namespacePath }), { kind: 'pipes' });
+  const exited = new Promise<number>((r) => l.onExit(r));
+  const started = await l.started;
+  const launcherPid = Number(readFileSync(`/proc/${started.hostPid}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]);
+  t.match(readlinkSync(`/proc/${list.hostPid}/exe`), /^\/memfd:fusejail-launcher/, 'the process list\'s init (PID 1 inside) runs from the sealed copy');
+  t.match(readlinkSync(`/proc/${launcherPid}/exe`), /^\/memfd:fusejail-launcher/, 'the launcher runs from the sealed copy');
+  t.throws(() => openSync(`/proc/${launcherPid}/exe`, 'r+'), { code: 'ETXTBSY' }, 'not writable while it runs');
+  // NOTE: the attack keeps a descriptor and writes once the binary is no longer being executed.
+  const held = openSync(`/proc/${launcherPid}/exe`, 'r');
+  const script = `${s.root}/tmp/evil`;
+  sh(`printf '#!/proc/self/exe\\n' > '${script}' && chmod +x '${script}'`);
+  t.equal((await run(plan(s.root, ['/tmp/evil']))).status, 125, 'the #!/proc/self/exe trick only reaches the sealed copy');
+  t.equal(await exited, 0);
+  const reopened = openSync(`/proc/self/fd/${held}`, 'r+');
+  t.throws(() => writeSync(reopened, 'x', 0), { code: 'EPERM' }, 'and still not writable after it exited: the copy is sealed');
+  closeSync(reopened);
+  closeSync(held);
 });
