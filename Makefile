@@ -83,7 +83,7 @@ bin/fusejail:
 	printf '#!/usr/bin/env node\nimport "../dist/cli/main.js";\n' > $@
 	chmod +x $@
 
-# Until the launcher and supervisor land (issues 3, 4), the example container's root is served for
+# Until the supervisor lands (issue 4), the example container's root is served for
 # browsing from another terminal; Ctrl-C unmounts it.
 run: build
 	@mkdir -p build/run/root

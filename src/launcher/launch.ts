@@ -76,6 +76,9 @@ const errnoName = (n: number): string => Object.entries(constants.errno).find(([
  */
 const DRAIN_MS = 1000;
 
+/** How long after the launcher's exit its report may still be read from the socket. */
+const REPORT_GRACE_MS = 500;
+
 /** One launched process. Subscribe to its events in the tick that created it. */
 export class Launch {
   private readonly output = new Emitter<Output>();
@@ -116,7 +119,10 @@ export class Launch {
     const exited = new Promise<number>((resolve) => this.exits.event(resolve));
     this.started = listening.then(() => {
       this.spawn(stdio, env);
-      return Promise.race([reported, exited.then(() => first)]);
+      // NOTE: the launcher reports, then exits; Node may see the exit before it reads the report,
+      // which is already in the socket buffer: an exit only ends the wait after a grace period.
+      const afterExit = exited.then(() => new Promise<string>((resolve) => setTimeout(() => resolve(first), REPORT_GRACE_MS)));
+      return Promise.race([reported, afterExit]);
     }).then((line) => this.settle(line, plan));
   }
 

@@ -143,10 +143,20 @@ t.test('SIGTERM reaches the payload', { skip }, async (t) => {
   t.equal(out, 'got-term\n');
 });
 
-t.test('the terminal size is set before the payload runs', { skip }, async (t) => {
+t.test('the terminal size is set before the payload runs, and follows a resize', { skip }, async (t) => {
   const s = await serve(t, { hostname: null, layout: baseLayout() });
   const r = await run(plan(s.root, ['stty', 'size']), { kind: 'pty', rows: 33, cols: 101 });
   t.equal(r.stdout.trim(), '33 101');
+  const { Launch } = await import('../../../src/launcher/launch.js');
+  const l = new Launch(plan(s.root, ['sh', '-c', 'stty size; sleep 0.5; stty size']), { kind: 'pty', rows: 24, cols: 80 });
+  let out = '';
+  l.onData((o) => (out += o.data.toString()));
+  const exited = new Promise<number>((resolve) => l.onExit(resolve));
+  await l.started;
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  l.resize(40, 120);
+  t.equal(await exited, 0);
+  t.same(out.trim().split(/\r?\n/), ['24 80', '40 120']);
 });
 
 t.test('a pinned hostname context: a change is seen by every process attached to it, and only there', { skip }, async (t) => {
