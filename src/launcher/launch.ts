@@ -1,6 +1,5 @@
 // Starts the native launcher under a pty (interactive) or on pipes (scripts) and follows it.
 import { type ChildProcess, spawn as spawnChild } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { type Server, type Socket, createServer } from 'node:net';
 import { constants, tmpdir } from 'node:os';
@@ -8,6 +7,7 @@ import { join } from 'node:path';
 import * as pty from 'node-pty';
 import { FusejailError } from '../errors.js';
 import { Emitter, type IEvent } from '../event.js';
+import { EndMarker } from './end-marker.js';
 import { EXIT_CANNOT_EXEC, EXIT_NOT_FOUND, EXIT_SETUP, statusOf } from './exit-status.js';
 import { type LaunchPlan, launcherProgram } from './launch-plan.js';
 
@@ -24,36 +24,6 @@ export class LaunchFailed extends FusejailError {
 }
 
 export type Stdio = { kind: 'pty'; rows: number; cols: number } | { kind: 'pipes' };
-
-/**
- * The marker the launcher writes behind the payload's output on a terminal (see drain_terminal
- * in main.c). Everything before it is the payload's; it is cut out of what callers see. Only a
- * tail that could be the start of the marker is held back, so interactive output is not delayed.
- */
-class EndMarker {
-  readonly nonce = randomBytes(16).toString('hex');
-  private readonly marker = Buffer.from(`\x1b]fusejail-end;${this.nonce}\x07`);
-  private held = Buffer.alloc(0);
-  private found!: () => void;
-  readonly seen = new Promise<void>((resolve) => (this.found = resolve));
-
-  filter(chunk: Buffer): Buffer {
-    const data = this.held.length > 0 ? Buffer.concat([this.held, chunk]) : chunk;
-    this.held = Buffer.alloc(0);
-    const at = data.indexOf(this.marker);
-    if (at >= 0) {
-      this.found();
-      return Buffer.concat([data.subarray(0, at), data.subarray(at + this.marker.length)]);
-    }
-    for (let keep = Math.min(this.marker.length - 1, data.length); keep > 0; keep--) {
-      if (data.subarray(data.length - keep).equals(this.marker.subarray(0, keep))) {
-        this.held = Buffer.from(data.subarray(data.length - keep));
-        return data.subarray(0, data.length - keep);
-      }
-    }
-    return data;
-  }
-}
 
 export interface Output {
   stream: 'stdout' | 'stderr';

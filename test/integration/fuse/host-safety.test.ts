@@ -65,7 +65,8 @@ while time.time() < end:
 print(json.dumps(r))
 `;
 
-t.test('a symlink swapped into a bind source never leads outside it', { skip }, async (t) => {
+/** A bind source with d/f = "inside", and outside it a directory the swapper links d to. */
+function raceFixture(t: { teardown(fn: () => void): void }): { src: string; outside: string } {
   const src = tempDir('race-src');
   const outside = tempDir('race-outside');
   t.teardown(() => {
@@ -76,6 +77,11 @@ t.test('a symlink swapped into a bind source never leads outside it', { skip }, 
   writeFileSync(join(src, 'd/f'), 'inside\n');
   writeFileSync(join(outside, 'f'), 'SECRET\n');
   writeFileSync(join(outside, 'secretname'), 'SECRET\n');
+  return { src, outside };
+}
+
+t.test('a symlink swapped into a bind source never leads outside it', { skip }, async (t) => {
+  const { src, outside } = raceFixture(t);
   const s = await serve(t, { hostname: null, layout: [{ type: 'mount', source: src, target: '/w', fs_type: 'bind' }] });
   const seconds = '4';
   const [swapper, ...readers] = await Promise.all([
@@ -94,15 +100,7 @@ t.test('a symlink swapped into a bind source never leads outside it', { skip }, 
 });
 
 t.test('the bind backend itself, raced directly: every open meets the real file or is refused', { skip }, async (t) => {
-  const src = tempDir('race-direct');
-  const outside = tempDir('race-direct-outside');
-  t.teardown(() => {
-    rmSync(src, { recursive: true, force: true });
-    rmSync(outside, { recursive: true, force: true });
-  });
-  mkdirSync(join(src, 'd'));
-  writeFileSync(join(src, 'd/f'), 'inside\n');
-  writeFileSync(join(outside, 'f'), 'SECRET\n');
+  const { src, outside } = raceFixture(t);
   const bind = Bind.open({ source: src, readOnly: true });
   const swapper = python(SWAPPER, [src, outside, '3']);
   const counts = { inside: 0, secret: 0, eloop: 0, other: 0 };
