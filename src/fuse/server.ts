@@ -1,15 +1,12 @@
 // Serves a FileTree at a host directory through fuse-native (libfuse 2).
-import { execFile } from 'node:child_process';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { promisify } from 'node:util';
 import { MountFailed, NativeMissing } from '../errors.js';
 import { FsError, toErrno } from './errno.js';
 import type { Caller, FileTree, Stat } from './file-tree.js';
 
 const require = createRequire(import.meta.url);
-const execFileAsync = promisify(execFile);
 
 // NOTE: the stock fuse-native prebuild passes atime as mtime and tells JS nothing of the caller;
 // `make build` compiles fuse-native with native-bindings/fuse-native.patch into build/Release,
@@ -42,8 +39,6 @@ export interface MountOptions {
   /** Seconds the kernel may cache names and attributes: the bound on seeing host-side changes. */
   cacheSeconds: number;
 }
-
-export const FS_TYPE = 'fuse.fusejail';
 
 // NOTE: libfuse 2 options fuse-native has no name for, so the option string is ours:
 // - nosuid,nodev: nothing in a container root grants privilege or reaches a host device.
@@ -224,36 +219,6 @@ class FusejailFuse extends (FuseNative as unknown as new (mnt: string, ops: Reco
           return handler(nativeHandler, opCode, ...args);
         }),
     );
-  }
-}
-
-/** The filesystem mounted exactly at `mountpoint`, if any. */
-export function mountedHere(mountpoint: string): { fsType: string } | undefined {
-  for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
-    const fields = line.split(' ');
-    const dash = fields.indexOf('-');
-    if (dash < 0) continue;
-    const point = fields[4]!.replace(/\\(\d{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
-    if (point === mountpoint) return { fsType: fields[dash + 1]! };
-  }
-  return undefined;
-}
-
-export async function unmount(mountpoint: string): Promise<void> {
-  try {
-    await execFileAsync('fusermount', ['-uz', mountpoint]);
-  } catch (cause) {
-    throw new MountFailed(`cannot unmount ${mountpoint}`, { cause });
-  }
-}
-
-/** True when our mount at `mountpoint` has no server behind it any more (ENOTCONN). */
-export function isStale(mountpoint: string): boolean {
-  try {
-    statSync(mountpoint);
-    return false;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'ENOTCONN';
   }
 }
 

@@ -2,7 +2,8 @@
 import { mkdirSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ConfigInvalid, FusejailError, isFusejailError } from '../errors.js';
-import { FS_TYPE, FuseServer, isStale, mountedHere, unmount } from '../fuse/server.js';
+import { FS_TYPE, isStale, mountedHere, unmount } from '../fuse/mounts.js';
+import { FuseServer } from '../fuse/server.js';
 import { readConfig } from '../protocol/config.js';
 import { ExecPolicy } from '../resources/exec-policy.js';
 import { buildContext } from '../resources/layout.js';
