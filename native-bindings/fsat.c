@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/socket.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -404,6 +405,20 @@ static napi_value fj_fchown (napi_env env, napi_callback_info info) {
   return num(env, result(fchown(arg_i32(a, 0), (uid_t) arg_f64(a, 1), (gid_t) arg_f64(a, 2))));
 }
 
+// peerCredentials(fd) -> [pid, uid, gid] | -errno: who is at the other end of a Unix socket.
+static napi_value fj_peer_credentials (napi_env env, napi_callback_info info) {
+  ARGS(1)
+  struct ucred cred;
+  socklen_t len = sizeof cred;
+  if (getsockopt(arg_i32(a, 0), SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) return num(env, -errno);
+  napi_value out;
+  napi_create_array_with_length(env, 3, &out);
+  napi_set_element(env, out, 0, num(env, cred.pid));
+  napi_set_element(env, out, 1, num(env, cred.uid));
+  napi_set_element(env, out, 2, num(env, cred.gid));
+  return out;
+}
+
 static napi_value init (napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
 #define FN(js, c) { js, NULL, c, NULL, NULL, NULL, napi_enumerable, NULL }
@@ -413,6 +428,7 @@ static napi_value init (napi_env env, napi_value exports) {
     FN("rename", fj_rename), FN("link", fj_link), FN("chmod", fj_chmod), FN("chown", fj_chown),
     FN("utimens", fj_utimens), FN("statfs", fj_statfs), FN("close", fj_close),
     FN("ftruncate", fj_ftruncate), FN("fchmod", fj_fchmod), FN("fchown", fj_fchown),
+    FN("peerCredentials", fj_peer_credentials),
 #undef FN
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);

@@ -2,7 +2,10 @@
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { isFusejailError } from '../errors.js';
+import * as daemon from './commands/daemon.js';
+import * as resources from './commands/resources.js';
 import * as serve from './commands/serve.js';
+import * as unshare from './commands/unshare.js';
 
 /** fusejail itself failed (DESIGN §4). */
 const EXIT_INTERNAL = 125;
@@ -12,6 +15,9 @@ export function cli(args: string[]) {
     .scriptName('fusejail')
     .usage('$0 <command> [options]\n\nSerenityOS-style containers on Linux, with roots served over FUSE.')
     .command(serve)
+    .command(unshare)
+    .command(resources)
+    .command(daemon)
     .demandCommand(1, 'name a command; see fusejail --help')
     .strict()
     .help()
@@ -29,5 +35,7 @@ cli(hideBin(process.argv))
   .parseAsync()
   .catch((err: unknown) => {
     process.stderr.write(`fusejail: ${isFusejailError(err) ? err.message : ((err as Error).stack ?? String(err))}\n`);
-    process.exitCode = isFusejailError(err) && err.code === 'CONFIG_INVALID' ? 1 : EXIT_INTERNAL;
+    // NOTE: the caller's mistake (bad input, a refusal) is 1; fusejail itself failing is 125.
+    const callerError = isFusejailError(err) && ['CONFIG_INVALID', 'EPERM', 'EINVAL', 'ENOENT', 'STATE_DIR_REFUSED'].includes(err.code);
+    process.exitCode = callerError ? 1 : EXIT_INTERNAL;
   });

@@ -25,6 +25,7 @@ export interface Fsat {
   ftruncate(fd: number, size: number): number;
   fchmod(fd: number, mode: number): number;
   fchown(fd: number, uid: number, gid: number): number;
+  peerCredentials(fd: number): [pid: number, uid: number, gid: number] | number;
 }
 
 const addonPath = fileURLToPath(new URL('../../build/native/fsat.node', import.meta.url));

@@ -40,7 +40,7 @@ async function prepareMountpoint(mountpoint: string): Promise<string> {
 }
 
 async function main(): Promise<number> {
-  const { values } = parseArgs({ options: { config: { type: 'string' }, mountpoint: { type: 'string' }, mkdir: { type: 'boolean' } } });
+  const { values } = parseArgs({ options: { config: { type: 'string' }, mountpoint: { type: 'string' }, mkdir: { type: 'boolean' }, 'exit-with-stdin': { type: 'boolean' } } });
   if (!values.config || !values.mountpoint) throw new ConfigInvalid('usage: serve-context --config FILE --mountpoint DIR');
   const config = readConfig(values.config);
   if (values.mkdir) mkdirSync(values.mountpoint, { recursive: true, mode: 0o755 });
@@ -61,8 +61,12 @@ async function main(): Promise<number> {
   process.stderr.write(`fusejail: serving ${values.config} at ${mountpoint} (Ctrl-C to stop)\n`);
   // NOTE: Ctrl-C reaches this process twice (the terminal's process group, then the CLI's relay);
   // the handlers stay installed so a repeated signal cannot kill us halfway through unmounting.
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+  const signal = await new Promise<NodeJS.Signals | 'stdin closed'>((resolve) => {
     for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(s, () => resolve(s));
+    // NOTE: run by the supervisor, stdin is a pipe from it: when it dies, we unmount and go too.
+    if (values['exit-with-stdin']) {
+      process.stdin.on('end', () => resolve('stdin closed')).resume();
+    }
   });
   await server.unmount();
   process.stderr.write(`fusejail: unmounted ${mountpoint} (${signal})\n`);

@@ -1,0 +1,35 @@
+// HostnameContext: a UTS namespace pinned on the host, shared by every process attached to it.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { pinHostname, unpinHostname } from '../launcher/hostname-pin.js';
+
+export class HostnameContext {
+  private attached = 0;
+
+  private constructor(
+    readonly index: number,
+    /** The pinned nsfs file a launch joins. */
+    readonly path: string,
+    private readonly initialName: string,
+  ) {}
+
+  /** A new context starts with `hostname`; its processes may rename it (if not jailed). */
+  static async create(index: number, directory: string, hostname: string): Promise<HostnameContext> {
+    mkdirSync(directory, { recursive: true, mode: 0o700 });
+    const path = join(directory, `uts-${index}`);
+    await pinHostname(path, hostname);
+    return new HostnameContext(index, path, hostname);
+  }
+
+  get users(): number {
+    return this.attached;
+  }
+
+  detail(): Record<string, string | number> {
+    return { pin: this.path, createdAs: this.initialName };
+  }
+
+  async destroy(): Promise<void> {
+    await unpinHostname(this.path);
+  }
+}

@@ -1,0 +1,66 @@
+// The supervisor's Unix socket: requests in, answers out, one bad client harming no one else.
+import { chmodSync, rmSync } from 'node:fs';
+import { type Server, type Socket, createServer } from 'node:net';
+import { fsat } from '../fuse/fsat.js';
+import { LineDecoder } from '../protocol/framing.js';
+import { PROTOCOL_VERSION, type Request, type Response, isResourceType } from '../protocol/messages.js';
+import { type Peer, Refused, type Supervisor, errorReply } from './supervisor.js';
+
+/** Checks a parsed line is a request of this protocol version; names what is wrong if not. */
+function validate(value: unknown): Request {
+  const r = value as Partial<Request> & { type?: unknown };
+  if (typeof r !== 'object' || r === null) throw new Refused('EINVAL', 'request: not a JSON object');
+  if (r.v !== PROTOCOL_VERSION) throw new Refused('EINVAL', `request: protocol version ${JSON.stringify(r.v)} is not ${PROTOCOL_VERSION}`);
+  if (typeof r.id !== 'number') throw new Refused('EINVAL', 'request: "id" must be a number');
+  if (r.op === 'create' && !isResourceType(r.type)) throw new Refused('EINVAL', `request: unknown resource type ${JSON.stringify(r.type)}`);
+  if (r.op !== 'create' && r.op !== 'resources' && r.op !== 'shutdown') throw new Refused('EINVAL', `request: unknown operation ${JSON.stringify(r.op)}`);
+  return r as Request;
+}
+
+function peerOf(socket: Socket): Peer {
+  // NOTE: Node does not expose SO_PEERCRED; the pipe handle's fd is asked directly.
+  const fd = (socket as unknown as { _handle?: { fd?: number } })._handle?.fd ?? -1;
+  const cred = fsat.peerCredentials(fd);
+  return typeof cred === 'number' ? { pid: 0, uid: -1 } : { pid: cred[0], uid: cred[1] };
+}
+
+export function serveSocket(path: string, supervisor: Supervisor, onShutdown: () => void): Promise<Server> {
+  rmSync(path, { force: true });
+  const server = createServer((socket) => {
+    const peer = peerOf(socket);
+    const decoder = new LineDecoder();
+    const send = (response: Response) => socket.write(`${JSON.stringify(response)}\n`);
+    socket.on('error', () => {});
+    socket.on('data', (chunk) => {
+      for (const frame of decoder.push(chunk)) {
+        if ('oversized' in frame) {
+          send({ v: 1, id: 0, ok: false, error: { code: 'EINVAL', message: 'request: longer than the protocol allows' } });
+          continue;
+        }
+        let id = 0;
+        let request: Request;
+        try {
+          const parsed: unknown = JSON.parse(frame.line);
+          id = typeof (parsed as { id?: unknown })?.id === 'number' ? (parsed as { id: number }).id : 0;
+          request = validate(parsed);
+        } catch (err) {
+          send({ v: 1, id, ok: false, error: err instanceof SyntaxError ? { code: 'EINVAL', message: 'request: not valid JSON' } : errorReply(err) });
+          continue;
+        }
+        supervisor.handle(request, peer).then(
+          (result) => {
+            send({ v: 1, id: request.id, ok: true, result });
+            if (request.op === 'shutdown') socket.end(onShutdown);
+          },
+          (err: unknown) => send({ v: 1, id: request.id, ok: false, error: errorReply(err) }),
+        );
+      }
+    });
+  });
+  return new Promise((resolve) =>
+    server.listen(path, () => {
+      chmodSync(path, 0o600);
+      resolve(server);
+    }),
+  );
+}

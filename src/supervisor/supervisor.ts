@@ -1,0 +1,94 @@
+// The supervisor's state: the three resource lists, and the answer to each request.
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { FusejailError, isFusejailError } from '../errors.js';
+import { type ErrorReply, RESOURCE_TYPES, type Request, type ResourceInfo, type ResourceType } from '../protocol/messages.js';
+import { HostnameContext } from '../resources/hostname-context.js';
+import { ScopedProcessList } from '../resources/scoped-process-list.js';
+import { type Resource, ResourceList } from './registry.js';
+import { ServedContext } from './served-context.js';
+
+export interface Peer {
+  pid: number;
+  uid: number;
+}
+
+/** A refusal with one of the protocol's stable codes. */
+export class Refused extends FusejailError {
+  constructor(code: 'EPERM' | 'EINVAL' | 'ENOENT', message: string) {
+    super(code, message);
+  }
+}
+
+/**
+ * NOTE: Linux has no jail flag to ask about. A process fusejail jailed has no capabilities left
+ * to bound, no_new_privs set and a seccomp filter; any process in that state is treated as jailed
+ * and, as in SerenityOS, may not create or attach to resources.
+ */
+export function isJailed(pid: number): boolean {
+  let status: string;
+  try {
+    status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  } catch {
+    return false;
+  }
+  const field = (name: string) => status.match(new RegExp(`^${name}:\\s*(\\S+)`, 'm'))?.[1];
+  return field('NoNewPrivs') === '1' && field('Seccomp') === '2' && /^0+$/.test(field('CapBnd') ?? '');
+}
+
+export class Supervisor {
+  private readonly lists: { [T in ResourceType]: ResourceList<Resource> } = {
+    'process-list': new ResourceList<ScopedProcessList>(),
+    'vfs-context': new ResourceList<ServedContext>(),
+    'hostname-context': new ResourceList<HostnameContext>(),
+  };
+
+  constructor(private readonly dir: string) {}
+
+  async handle(request: Request, peer: Peer): Promise<unknown> {
+    switch (request.op) {
+      case 'create':
+        if (isJailed(peer.pid)) throw new Refused('EPERM', `a jailed process (pid ${peer.pid}) cannot create resources`);
+        return { index: (await this.create(request.type)).index };
+      case 'resources':
+        return this.resources();
+      case 'shutdown':
+        // NOTE: the answer comes after the teardown, so `daemon --stop` returns with nothing left.
+        await this.teardown();
+        return {};
+    }
+  }
+
+  private create(type: ResourceType): Promise<Resource> {
+    switch (type) {
+      case 'process-list':
+        return this.lists[type].create((i) => ScopedProcessList.create(i));
+      case 'vfs-context':
+        return this.lists[type].create((i) => ServedContext.create(i, join(this.dir, 'vfs')));
+      case 'hostname-context':
+        return this.lists[type].create((i) => HostnameContext.create(i, join(this.dir, 'ns'), hostname()));
+    }
+  }
+
+  resources(): ResourceInfo[] {
+    return (Object.keys(this.lists) as ResourceType[]).flatMap((type) =>
+      this.lists[type].all().map((r) => ({ type, typeNumber: RESOURCE_TYPES[type], index: r.index, users: r.users, detail: r.detail() })),
+    );
+  }
+
+  /** Everything, in reverse order of dependence: processes first, then roots, then names. */
+  async teardown(): Promise<void> {
+    for (const type of ['process-list', 'vfs-context', 'hostname-context'] as const) {
+      for (const r of this.lists[type].all()) {
+        await r.destroy().catch((err: unknown) => process.stderr.write(`fusejail: cannot release ${type} ${r.index}: ${(err as Error).message}\n`));
+        this.lists[type].remove(r.index);
+      }
+    }
+  }
+}
+
+export function errorReply(err: unknown): ErrorReply {
+  if (isFusejailError(err)) return { code: err.code, message: err.message };
+  return { code: 'INTERNAL', message: (err as Error)?.stack ?? String(err) };
+}

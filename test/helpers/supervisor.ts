@@ -1,0 +1,35 @@
+// Test helper: the CLI against a private state directory, and a supervisor that is always stopped.
+import { execFile } from 'node:child_process';
+import { chmodSync, existsSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { fusejail, tempDir } from './fuse.js';
+
+export interface Cli {
+  dir: string;
+  run(args: string[]): Promise<{ status: number; stdout: string; stderr: string }>;
+}
+
+export function cli(t: { teardown(fn: () => unknown): void }): Cli {
+  const dir = tempDir('state');
+  chmodSync(dir, 0o700);
+  const run = (args: string[]) =>
+    new Promise<{ status: number; stdout: string; stderr: string }>((resolve) => {
+      execFile('/usr/bin/env', ['-u', 'NODE_OPTIONS', `FUSEJAIL_STATE_DIR=${dir}`, fusejail, ...args], (err, stdout, stderr) =>
+        resolve({ status: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+      );
+    });
+  t.teardown(async () => {
+    await run(['daemon', '--stop']);
+    const pidFile = join(dir, 'supervisor.pid');
+    if (existsSync(pidFile)) {
+      try {
+        process.kill(Number(readFileSync(pidFile, 'utf8')), 'SIGKILL');
+      } catch {}
+    }
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return { dir, run };
+}
+
+/** Lines in /proc/mounts under `dir` (FUSE roots and namespace pins). */
+export const mountsUnder = (dir: string): string[] => readFileSync('/proc/mounts', 'utf8').split('\n').filter((l) => l.split(' ')[1]?.startsWith(`${dir}/`));
