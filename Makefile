@@ -83,12 +83,10 @@ bin/fusejail:
 	printf '#!/usr/bin/env node\nimport "../dist/cli/main.js";\n' > $@
 	chmod +x $@
 
-# Until the supervisor lands (issue 4), the example container's root is served for
-# browsing from another terminal; Ctrl-C unmounts it.
+# Starts the example container (SerenityOS's buggiebox, rebuilt with Debian's busybox) with a
+# terminal; `exit` leaves it and releases everything.
 run: build
-	@mkdir -p build/run/root
-	@echo "browse the example container's root at $(CURDIR)/build/run/root (Ctrl-C to stop)"
-	./bin/fusejail serve -f examples/buggiebox.json build/run/root
+	./bin/fusejail run -t -f examples/buggiebox.json
 
 # tap prints its own report; the last line is the plain "N passed, N failed, N skipped" summary.
 test: build build/test/probe

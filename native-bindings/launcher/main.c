@@ -180,10 +180,8 @@ static int launch_main (void) {
     n = read(pipefd[0], &m, sizeof m);
     if (n == 0) report_started(sync, pid, container_pid);
   }
-  if (n == sizeof m && m.type == MSG_FAILED) {
-    report_failed(sync, &m.failure);
-    fprintf(stderr, "fusejail: %s: %s\n", m.failure.message, strerror(m.failure.err));
-  }
+  // NOTE: the report carries the failure; whoever reads it tells the user, once.
+  if (n == sizeof m && m.type == MSG_FAILED) report_failed(sync, &m.failure);
   close(pipefd[0]);
   int status = wait_payload(pid);
   if (plan.tty && plan.nonce) drain_terminal(sync, status, plan.nonce);

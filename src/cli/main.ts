@@ -4,6 +4,7 @@ import { hideBin } from 'yargs/helpers';
 import { isFusejailError } from '../errors.js';
 import * as daemon from './commands/daemon.js';
 import * as resources from './commands/resources.js';
+import * as run from './commands/run.js';
 import * as serve from './commands/serve.js';
 import * as unshare from './commands/unshare.js';
 
@@ -14,6 +15,7 @@ export function cli(args: string[]) {
   return yargs(args)
     .scriptName('fusejail')
     .usage('$0 <command> [options]\n\nSerenityOS-style containers on Linux, with roots served over FUSE.')
+    .command(run)
     .command(serve)
     .command(unshare)
     .command(resources)

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FusejailError } from '../errors.js';
 import { LineDecoder } from '../protocol/framing.js';
-import { PROTOCOL_VERSION, type Request, type Response } from '../protocol/messages.js';
+import { PROTOCOL_VERSION, type Request, type Response, type StreamEvent } from '../protocol/messages.js';
 import { ensureStateDir, socketPath, stateDir } from '../protocol/state-dir.js';
 
 // NOTE: the client never imports the supervisor: it starts the supervisor's program by path.
@@ -14,7 +14,16 @@ const supervisorProgram = fileURLToPath(new URL('../supervisor/main.js', import.
 const START_TIMEOUT_MS = 10_000;
 
 /** The supervisor answered with an error; `code` is the protocol's (EPERM, EINVAL, …). */
-export class SupervisorError extends FusejailError {}
+export class SupervisorError extends FusejailError {
+  constructor(
+    code: string,
+    message: string,
+    /** For a run whose command could not start: 125, 126 or 127. */
+    readonly status?: number,
+  ) {
+    super(code, message);
+  }
+}
 
 export class SupervisorUnavailable extends FusejailError {
   constructor(message: string) {
@@ -49,18 +58,24 @@ export function startSupervisor(dir: string): void {
 export class Connection {
   private nextId = 1;
   private readonly pending = new Map<number, { resolve: (r: unknown) => void; reject: (e: Error) => void }>();
+  private readonly streams = new Map<number, (event: StreamEvent) => void>();
 
   private constructor(private readonly socket: Socket) {
     const decoder = new LineDecoder();
     socket.on('data', (chunk) => {
       for (const frame of decoder.push(chunk)) {
         if (!('line' in frame)) continue;
-        const response = JSON.parse(frame.line) as Response;
+        const message = JSON.parse(frame.line) as Response | StreamEvent;
+        if ('event' in message) {
+          this.streams.get(message.id)?.(message);
+          continue;
+        }
+        const response = message;
         const waiter = this.pending.get(response.id);
         this.pending.delete(response.id);
         if (!waiter) continue;
         if (response.ok) waiter.resolve(response.result);
-        else waiter.reject(new SupervisorError(response.error.code, response.error.message));
+        else waiter.reject(new SupervisorError(response.error.code, response.error.message, response.error.status));
       }
     });
     socket.on('close', () => {
@@ -92,6 +107,24 @@ export class Connection {
       this.pending.set(id, { resolve, reject });
       this.socket.write(`${JSON.stringify({ v: PROTOCOL_VERSION, id, op, ...args })}\n`);
     });
+  }
+
+  /**
+   * Sends a request whose answer is a stream of events (a run): `onEvent` gets them until the
+   * exit; the promise rejects if the supervisor refuses the request. Returns the request's id,
+   * under which the caller sends input.
+   */
+  stream<O extends Op>(op: O, args: Args<O>, onEvent: (event: StreamEvent) => void): { id: number; refused: Promise<never> } {
+    const id = this.nextId++;
+    this.streams.set(id, onEvent);
+    const refused = new Promise<never>((_, reject) => this.pending.set(id, { resolve: () => {}, reject }));
+    this.socket.write(`${JSON.stringify({ v: PROTOCOL_VERSION, id, op, ...args })}\n`);
+    return { id, refused };
+  }
+
+  /** One message to a stream the supervisor answers nothing to (input, resize, …). */
+  send<O extends Op>(op: O, args: Args<O>, id: number): void {
+    if (this.socket.writable) this.socket.write(`${JSON.stringify({ v: PROTOCOL_VERSION, id, op, ...args })}\n`);
   }
 
   close(): void {

@@ -182,7 +182,12 @@ export class Launch {
 
   /** Signals the launcher, which relays it to the payload. */
   kill(signal: NodeJS.Signals = 'SIGTERM'): void {
-    if (this.term) this.term.kill(signal);
-    else this.child?.kill(signal);
+    if (this.exitStatus !== undefined) return;
+    try {
+      if (this.term) this.term.kill(signal);
+      else this.child?.kill(signal);
+    } catch {
+      // NOTE: it exited between our check and the signal (ESRCH): nothing left to signal.
+    }
   }
 }

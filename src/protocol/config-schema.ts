@@ -46,6 +46,8 @@ export const configSchema = {
           entry('copy_custom', { source: absolutePath, target: absolutePath }, ['source', 'target']),
           entry('copy_original', { sources: { type: 'array', items: absolutePath, minItems: 1 } }, ['sources']),
           entry('symlink', { path: absolutePath, target: { type: 'string', minLength: 1 } }, ['path', 'target']),
+          // Extension: a path that does not exist in the container, whatever its mount holds.
+          entry('hide', { path: absolutePath }, ['path']),
           entry(
             'mount',
             {

@@ -12,6 +12,7 @@ export type LayoutOp =
   | { readonly op: 'directory'; readonly target: string; readonly mode: number }
   | { readonly op: 'copy'; readonly source: string; readonly target: string }
   | { readonly op: 'symlink'; readonly path: string; readonly target: string }
+  | { readonly op: 'hide'; readonly path: string }
   | { readonly op: 'mount'; readonly kind: 'ramfs' | 'proc' | 'sys' | 'devpts'; readonly target: string; readonly readOnly: boolean }
   | { readonly op: 'mount'; readonly kind: 'bind'; readonly source: string; readonly target: string; readonly readOnly: boolean };
 
@@ -45,7 +46,7 @@ interface RawConfig {
 
 const validate = new Ajv({ discriminator: true, allErrors: false, strict: false }).compile(configSchema);
 
-const LAYOUT_TYPES = ['root_mount', 'directory', 'copy_custom', 'copy_original', 'symlink', 'mount'];
+const LAYOUT_TYPES = ['root_mount', 'directory', 'copy_custom', 'copy_original', 'symlink', 'mount', 'hide'];
 const FS_TYPES: Record<string, 'ramfs' | 'proc' | 'sys' | 'devpts' | 'bind'> = { RAMFS: 'ramfs', ProcFS: 'proc', SysFS: 'sys', DevPTS: 'devpts', bind: 'bind' };
 
 /** "/layout/3/target" -> "layout[3].target" */
@@ -133,6 +134,8 @@ function layoutOp(file: string, raw: RawEntry, i: number): LayoutOp[] {
       });
     case 'symlink':
       return [{ op: 'symlink', path: canonical(file, at('path'), str('path')), target: str('target') }];
+    case 'hide':
+      return [{ op: 'hide', path: canonical(file, at('path'), str('path')) }];
     case 'mount': {
       const kind = FS_TYPES[str('fs_type')]!;
       const target = canonical(file, at('target'), str('target'));
@@ -162,7 +165,7 @@ export function parseConfig(text: string, file: string): ContainerConfig {
   const targets = new Map<string, number>();
   raw.layout.forEach((entry, i) => {
     const t = (entry.type === 'symlink' ? entry.path : entry.target) as string | undefined;
-    if (entry.type === 'directory' || t === undefined) return;
+    if (entry.type === 'directory' || entry.type === 'hide' || t === undefined) return;
     const path = canonicalPath(t, 'drop');
     if (!path.ok) return;
     const seen = targets.get(path.path);

@@ -13,7 +13,36 @@ export type Request =
   /** Every live resource. */
   | { v: 1; id: number; op: 'resources' }
   /** Tear everything down, then exit. */
-  | { v: 1; id: number; op: 'shutdown' };
+  | { v: 1; id: number; op: 'shutdown' }
+  /**
+   * A container from `config` (SerenityOS runc format, already validated by the caller and again
+   * here), its process described by the rest. The connection then carries its stream.
+   */
+  | { v: 1; id: number; op: 'run'; config: Record<string, unknown>; process: ProcessSpec; terminal: Terminal | null }
+  /** To a run's process, on the run's connection and id: bytes (base64), end of input, size, signal. */
+  | { v: 1; id: number; op: 'input'; data: string }
+  | { v: 1; id: number; op: 'eof' }
+  | { v: 1; id: number; op: 'resize'; rows: number; cols: number }
+  | { v: 1; id: number; op: 'signal'; signal: string };
+
+export interface ProcessSpec {
+  argv: string[];
+  env: string[];
+  cwd: string;
+  user: { uid: number; gid: number; groups: number[] };
+}
+
+export interface Terminal {
+  rows: number;
+  cols: number;
+}
+
+/** What a run's connection receives until the exit, under the run request's id. */
+export type StreamEvent =
+  | { v: 1; id: number; event: 'started'; name: string; hostPid: number; containerPid: number }
+  | { v: 1; id: number; event: 'data'; stream: 'stdout' | 'stderr'; data: string }
+  /** After the last byte of output, and after the container's resources were released. */
+  | { v: 1; id: number; event: 'exit'; status: number };
 
 export interface ResourceInfo {
   type: ResourceType;
@@ -30,6 +59,8 @@ export interface ErrorReply {
   /** Stable: EPERM (jailed caller), EINVAL (bad request), ENOENT, EBUSY, ENODEV, INTERNAL, … */
   code: string;
   message: string;
+  /** For a run that could not start its command: 125, 126 or 127 (DESIGN §4). */
+  status?: number;
 }
 
 export type Response = { v: 1; id: number; ok: true; result: unknown } | { v: 1; id: number; ok: false; error: ErrorReply };

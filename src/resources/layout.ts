@@ -15,7 +15,7 @@ const ROOT = { uid: 0, gid: 0, pid: 0 };
  */
 const mountPoint = (): Backend => new Ramfs({ sizeLimit: 0 });
 
-async function backendFor(op: Exclude<LayoutOp, { op: 'root' | 'directory' }>): Promise<{ backend: Backend; readOnly: boolean; target: string }> {
+async function backendFor(op: Exclude<LayoutOp, { op: 'root' | 'directory' | 'hide' }>): Promise<{ backend: Backend; readOnly: boolean; target: string }> {
   switch (op.op) {
     case 'copy':
       return { backend: await Copy.open({ source: op.source }), readOnly: false, target: op.target };
@@ -39,6 +39,10 @@ export async function buildContext(id: number, layout: readonly LayoutOp[], poli
     if (op.op === 'root') continue;
     if (op.op === 'directory') {
       await context.mkdir(op.target, op.mode, ROOT);
+      continue;
+    }
+    if (op.op === 'hide') {
+      context.hide(op.path);
       continue;
     }
     const { backend, readOnly, target } = await backendFor(op);

@@ -33,6 +33,7 @@ export interface LaunchEvent {
 export class VFSRootContext extends CompositeTree implements FileTree {
   private readonly table = new MountTable<Backend>();
   private readonly created = Date.now();
+  private readonly hidden = new Set<string>();
   private readonly launches = new Emitter<LaunchEvent>();
   readonly onLaunch: IEvent<LaunchEvent> = this.launches.event;
 
@@ -50,6 +51,14 @@ export class VFSRootContext extends CompositeTree implements FileTree {
     return context;
   }
 
+  /**
+   * Makes `path` not exist in this context, whatever its backend holds (the default hides host
+   * secrets under a read-only /etc this way).
+   */
+  hide(path: string): void {
+    this.hidden.add(path);
+  }
+
   get mounts(): readonly Mount<Backend>[] {
     return this.table.entries;
   }
@@ -64,9 +73,15 @@ export class VFSRootContext extends CompositeTree implements FileTree {
   }
 
   private resolve(path: string): { tree: FileTree; inner: string; readOnly: boolean; target: string } {
+    if (this.hidden.size > 0 && this.isHidden(path)) fail('ENOENT');
     const r = this.table.resolve(path);
     if (!r) fail('ENOENT');
     return { tree: r.mount.backend, inner: r.inner, readOnly: r.mount.readOnly, target: r.mount.target };
+  }
+
+  private isHidden(path: string): boolean {
+    for (let p = path; p.length > 1; p = p.slice(0, p.lastIndexOf('/')) || '/') if (this.hidden.has(p)) return true;
+    return false;
   }
 
   private writable(path: string): { tree: FileTree; inner: string } {
@@ -116,6 +131,11 @@ export class VFSRootContext extends CompositeTree implements FileTree {
     } catch (err) {
       if (err instanceof FsError && err.errno === E.ENOENT && extra.length > 0) entries = { names: [], types: [] };
       else throw err;
+    }
+    if (this.hidden.size > 0) {
+      const prefix = path === '/' ? '/' : `${path}/`;
+      const keep = entries.names.map((n) => !this.hidden.has(prefix + n));
+      entries = { names: entries.names.filter((_, i) => keep[i]), types: entries.types.filter((_, i) => keep[i]) };
     }
     if (extra.length === 0) return entries;
     const seen = new Set(entries.names);

@@ -25,16 +25,17 @@ export class ServedContext {
   ) {}
 
   /**
-   * A new context is an empty RAMFS, as in SerenityOS. NOTE: one process per context (DESIGN §2);
+   * A new context is an empty RAMFS, as in SerenityOS, unless a container's config gives its
+   * layout. NOTE: one process per context (DESIGN §2);
    * its stdin is a pipe from us, so it unmounts and exits if the supervisor dies.
    */
-  static async create(index: number, directory: string): Promise<ServedContext> {
+  static async create(index: number, directory: string, config: Record<string, unknown> = { hostname: null, layout: [] }): Promise<ServedContext> {
     const dir = join(directory, String(index));
     const root = join(dir, 'root');
     mkdirSync(root, { recursive: true, mode: 0o755 });
-    const config = join(dir, 'config.json');
-    writeFileSync(config, JSON.stringify({ hostname: null, layout: [] }));
-    const server = spawn(process.execPath, [serverProgram, '--config', config, '--mountpoint', root, '--exit-with-stdin'], { stdio: ['pipe', 'ignore', 'pipe'] });
+    const configFile = join(dir, 'config.json');
+    writeFileSync(configFile, JSON.stringify(config));
+    const server = spawn(process.execPath, [serverProgram, '--config', configFile, '--mountpoint', root, '--exit-with-stdin'], { stdio: ['pipe', 'ignore', 'pipe'] });
     let stderr = '';
     server.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     const exited = new Promise<void>((resolve) => server.on('exit', () => resolve()));

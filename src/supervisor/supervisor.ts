@@ -3,7 +3,11 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { FusejailError, isFusejailError } from '../errors.js';
-import { type ErrorReply, RESOURCE_TYPES, type Request, type ResourceInfo, type ResourceType } from '../protocol/messages.js';
+import { randomBytes } from 'node:crypto';
+import { LaunchFailed } from '../launcher/launch.js';
+import { parseConfig } from '../protocol/config.js';
+import { type ErrorReply, RESOURCE_TYPES, type Request, type ResourceInfo, type ResourceType, type StreamEvent } from '../protocol/messages.js';
+import { Container, type ResourceMaker } from './container.js';
 import { HostnameContext } from '../resources/hostname-context.js';
 import { ScopedProcessList } from '../resources/scoped-process-list.js';
 import { type Resource, ResourceList } from './registry.js';
@@ -44,7 +48,36 @@ export class Supervisor {
     'hostname-context': new ResourceList<HostnameContext>(),
   };
 
+  private readonly containers = new Map<string, Container>();
+
   constructor(private readonly dir: string) {}
+
+  private readonly maker: ResourceMaker = {
+    vfsContext: (config) => this.lists['vfs-context'].create((i) => ServedContext.create(i, join(this.dir, 'vfs'), config)) as Promise<ServedContext>,
+    processList: () => this.lists['process-list'].create((i) => ScopedProcessList.create(i)) as Promise<ScopedProcessList>,
+    hostnameContext: (name) => this.lists['hostname-context'].create((i) => HostnameContext.create(i, join(this.dir, 'ns'), name)) as Promise<HostnameContext>,
+    release: async (r) => {
+      const type: ResourceType = r instanceof ServedContext ? 'vfs-context' : r instanceof ScopedProcessList ? 'process-list' : 'hostname-context';
+      this.lists[type].remove(r.index);
+      await r.destroy();
+    },
+  };
+
+  /**
+   * Starts a container for a run request; its events go to `emit` under the request's id. The
+   * container is forgotten (and its resources released) when its process exits.
+   */
+  async run(request: Extract<Request, { op: 'run' }>, peer: Peer, emit: (event: StreamEvent) => void): Promise<Container> {
+    if (isJailed(peer.pid)) throw new Refused('EPERM', `a jailed process (pid ${peer.pid}) cannot create resources`);
+    const config = parseConfig(JSON.stringify(request.config), 'run request');
+    const name = randomBytes(4).toString('hex');
+    const container = await Container.start(name, config, request.config, request.process, request.terminal, this.maker, (e) => {
+      if (e.event === 'exit') this.containers.delete(name);
+      emit({ v: 1, id: request.id, ...e } as StreamEvent);
+    });
+    this.containers.set(name, container);
+    return container;
+  }
 
   async handle(request: Request, peer: Peer): Promise<unknown> {
     switch (request.op) {
@@ -53,6 +86,12 @@ export class Supervisor {
         return { index: (await this.create(request.type)).index };
       case 'resources':
         return this.resources();
+      case 'run':
+      case 'input':
+      case 'eof':
+      case 'resize':
+      case 'signal':
+        throw new Refused('EINVAL', `request: ${request.op} belongs to a run's connection`);
       case 'shutdown':
         // NOTE: the answer comes after the teardown, so `daemon --stop` returns with nothing left.
         await this.teardown();
@@ -79,6 +118,8 @@ export class Supervisor {
 
   /** Everything, in reverse order of dependence: processes first, then roots, then names. */
   async teardown(): Promise<void> {
+    for (const c of this.containers.values()) await c.release();
+    this.containers.clear();
     for (const type of ['process-list', 'vfs-context', 'hostname-context'] as const) {
       for (const r of this.lists[type].all()) {
         await r.destroy().catch((err: unknown) => process.stderr.write(`fusejail: cannot release ${type} ${r.index}: ${(err as Error).message}\n`));
@@ -89,6 +130,7 @@ export class Supervisor {
 }
 
 export function errorReply(err: unknown): ErrorReply {
+  if (err instanceof LaunchFailed) return { code: err.code, message: err.message, status: err.exitStatus };
   if (isFusejailError(err)) return { code: err.code, message: err.message };
   return { code: 'INTERNAL', message: (err as Error)?.stack ?? String(err) };
 }

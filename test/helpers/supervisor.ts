@@ -6,17 +6,19 @@ import { fusejail, tempDir } from './fuse.js';
 
 export interface Cli {
   dir: string;
-  run(args: string[]): Promise<{ status: number; stdout: string; stderr: string }>;
+  /** Runs the CLI with `input` (if any) on its stdin. */
+  run(args: string[], input?: string): Promise<{ status: number; stdout: string; stderr: string }>;
 }
 
 export function cli(t: { teardown(fn: () => unknown): void }): Cli {
   const dir = tempDir('state');
   chmodSync(dir, 0o700);
-  const run = (args: string[]) =>
+  const run = (args: string[], input?: string) =>
     new Promise<{ status: number; stdout: string; stderr: string }>((resolve) => {
-      execFile('/usr/bin/env', ['-u', 'NODE_OPTIONS', `FUSEJAIL_STATE_DIR=${dir}`, fusejail, ...args], (err, stdout, stderr) =>
+      const child = execFile('/usr/bin/env', ['-u', 'NODE_OPTIONS', `FUSEJAIL_STATE_DIR=${dir}`, fusejail, ...args], (err, stdout, stderr) =>
         resolve({ status: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
       );
+      child.stdin!.end(input ?? '');
     });
   t.teardown(async () => {
     await run(['daemon', '--stop']);

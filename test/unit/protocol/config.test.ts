@@ -47,7 +47,7 @@ t.test('every error names the file, the JSON path and what was expected', async 
   t.match(error('{'), /^x\.json: not valid JSON \(.+\)$/);
   t.equal(error({ hostname: undefined }), 'x.json: missing key "hostname"');
   t.equal(error({ jail: 'yes' }), 'x.json: jail: expected boolean, got "yes"');
-  t.equal(error({ layout: [{ type: 'overlay' }] }), 'x.json: layout[0].type: "overlay" is not a layout type (expected one of root_mount, directory, copy_custom, copy_original, symlink, mount)');
+  t.equal(error({ layout: [{ type: 'overlay' }] }), 'x.json: layout[0].type: "overlay" is not a layout type (expected one of root_mount, directory, copy_custom, copy_original, symlink, mount, hide)');
   t.equal(error({ layout: [{ type: 'directory' }] }), 'x.json: layout[0]: missing key "target"');
   t.equal(error({ layout: [{ type: 'directory', target: '/a', colour: 1 }] }), 'x.json: layout[0]: unknown key "colour"');
   t.equal(error({ layout: [{ type: 'directory', target: '/usr/../etc' }] }), 'x.json: layout[0].target: "/usr/../etc" is not an absolute canonical path (it must not contain a ".." component)');

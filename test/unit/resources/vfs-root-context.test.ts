@@ -72,3 +72,16 @@ t.test('a jailed context refuses set-uid launches and reports every launch', asy
     'a plain open is not a launch',
   );
 });
+
+t.test('a hidden path does not exist and is not listed, whatever its backend holds', async (t) => {
+  const c = VFSRootContext.create(1);
+  await c.mkdir('/etc', 0o755, root);
+  for (const f of ['/etc/passwd', '/etc/shadow']) await c.release(await c.create(f, 0o644, root));
+  await c.mkdir('/etc/ssh', 0o755, root);
+  await c.release(await c.create('/etc/ssh/key', 0o600, root));
+  c.hide('/etc/shadow');
+  c.hide('/etc/ssh');
+  t.same((await c.readdir('/etc')).names, ['passwd']);
+  t.equal(await errnoOf(c.getattr('/etc/shadow')), E.ENOENT);
+  t.equal(await errnoOf(c.open('/etc/ssh/key', 0, root)), E.ENOENT, 'nor anything below a hidden directory');
+});

@@ -1,0 +1,53 @@
+// An attached run: the container's output to our stdout/stderr, our input and window size to it.
+import { Connection, SupervisorError } from './connection.js';
+import type { ProcessSpec } from '../protocol/messages.js';
+
+
+export interface RunRequest {
+  config: Record<string, unknown>;
+  process: ProcessSpec;
+  /** Puts our terminal in raw mode and gives the container a terminal of its own. */
+  tty: boolean;
+}
+
+/** Resolves with the status to exit with: the payload's, or 125/126/127. */
+export async function run(request: RunRequest): Promise<number> {
+  const connection = await Connection.open({ start: true });
+  const stdin = process.stdin;
+  const terminal = request.tty && stdin.isTTY ? { rows: process.stdout.rows || 24, cols: process.stdout.columns || 80 } : request.tty ? { rows: 24, cols: 80 } : null;
+  let restore = () => {};
+  const exited = new Promise<number>((resolve, reject) => {
+    const { id, refused } = connection.stream('run', { config: request.config, process: request.process, terminal }, (event) => {
+      if (event.event === 'data') (event.stream === 'stderr' ? process.stderr : process.stdout).write(Buffer.from(event.data, 'base64'));
+      else if (event.event === 'exit') resolve(event.status);
+    });
+    refused.catch(reject);
+    // NOTE: raw mode so that every key (Ctrl-C too) reaches the container; restored on every exit path.
+    if (terminal && stdin.isTTY) {
+      stdin.setRawMode(true);
+      restore = () => stdin.isTTY && stdin.setRawMode(false);
+      process.once('exit', restore);
+      const onResize = () => connection.send('resize', { rows: process.stdout.rows, cols: process.stdout.columns }, id);
+      process.stdout.on('resize', onResize);
+    }
+    stdin.on('data', (data: Buffer) => connection.send('input', { data: data.toString('base64') }, id));
+    stdin.on('end', () => connection.send('eof', {}, id));
+    if (!terminal) {
+      for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => connection.send('signal', { signal }, id));
+    }
+  });
+  try {
+    return await exited;
+  } catch (err) {
+    if (err instanceof SupervisorError && err.status !== undefined) {
+      process.stderr.write(`fusejail: ${err.message}\n`);
+      return err.status;
+    }
+    throw err;
+  } finally {
+    restore();
+    stdin.pause();
+    stdin.destroy();
+    connection.close();
+  }
+}
