@@ -3,6 +3,12 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { isFusejailError } from '../errors.js';
 import * as daemon from './commands/daemon.js';
+import * as exec from './commands/exec.js';
+import * as kill from './commands/kill.js';
+import * as ls from './commands/ls.js';
+import * as ps from './commands/ps.js';
+import * as rm from './commands/rm.js';
+import * as root from './commands/root.js';
 import * as resources from './commands/resources.js';
 import * as run from './commands/run.js';
 import * as serve from './commands/serve.js';
@@ -16,6 +22,12 @@ export function cli(args: string[]) {
     .scriptName('fusejail')
     .usage('$0 <command> [options]\n\nSerenityOS-style containers on Linux, with roots served over FUSE.')
     .command(run)
+    .command(exec)
+    .command(ls)
+    .command(ps)
+    .command(kill)
+    .command(rm)
+    .command(root)
     .command(serve)
     .command(unshare)
     .command(resources)
@@ -38,6 +50,6 @@ cli(hideBin(process.argv))
   .catch((err: unknown) => {
     process.stderr.write(`fusejail: ${isFusejailError(err) ? err.message : ((err as Error).stack ?? String(err))}\n`);
     // NOTE: the caller's mistake (bad input, a refusal) is 1; fusejail itself failing is 125.
-    const callerError = isFusejailError(err) && ['CONFIG_INVALID', 'EPERM', 'EINVAL', 'ENOENT', 'STATE_DIR_REFUSED'].includes(err.code);
+    const callerError = isFusejailError(err) && ['CONFIG_INVALID', 'EPERM', 'EINVAL', 'ENOENT', 'EBUSY', 'STATE_DIR_REFUSED'].includes(err.code);
     process.exitCode = callerError ? 1 : EXIT_INTERNAL;
   });

@@ -1,26 +1,36 @@
-// An attached run: the container's output to our stdout/stderr, our input and window size to it.
+// An attached process (run or exec): its output to our stdout/stderr, our input and window size to it.
 import { Connection, SupervisorError } from './connection.js';
-import type { ProcessSpec } from '../protocol/messages.js';
+import type { ProcessSpec, StreamEvent } from '../protocol/messages.js';
 
+export type AttachRequest =
+  | { op: 'run'; config: Record<string, unknown>; process: ProcessSpec; name?: string; tty: boolean }
+  | { op: 'exec'; container: string; process: ProcessSpec; tty: boolean };
 
-export interface RunRequest {
-  config: Record<string, unknown>;
-  process: ProcessSpec;
-  /** Puts our terminal in raw mode and gives the container a terminal of its own. */
-  tty: boolean;
+/** A detached container: started, named, left running. */
+export async function runDetached(request: { config: Record<string, unknown>; process: ProcessSpec; name?: string }): Promise<{ name: string; hostPid: number; containerPid: number }> {
+  const connection = await Connection.open({ start: true });
+  try {
+    return (await connection.request('run', { ...request, terminal: null, detach: true })) as { name: string; hostPid: number; containerPid: number };
+  } finally {
+    connection.close();
+  }
 }
 
 /** Resolves with the status to exit with: the payload's, or 125/126/127. */
-export async function run(request: RunRequest): Promise<number> {
+export async function attach(request: AttachRequest): Promise<number> {
   const connection = await Connection.open({ start: true });
   const stdin = process.stdin;
   const terminal = request.tty && stdin.isTTY ? { rows: process.stdout.rows || 24, cols: process.stdout.columns || 80 } : request.tty ? { rows: 24, cols: 80 } : null;
   let restore = () => {};
   const exited = new Promise<number>((resolve, reject) => {
-    const { id, refused } = connection.stream('run', { config: request.config, process: request.process, terminal }, (event) => {
+    const onEvent = (event: StreamEvent) => {
       if (event.event === 'data') (event.stream === 'stderr' ? process.stderr : process.stdout).write(Buffer.from(event.data, 'base64'));
       else if (event.event === 'exit') resolve(event.status);
-    });
+    };
+    const { id, refused } =
+      request.op === 'run'
+        ? connection.stream('run', { config: request.config, process: request.process, terminal, detach: false, ...(request.name ? { name: request.name } : {}) }, onEvent)
+        : connection.stream('exec', { container: request.container, process: request.process, terminal }, onEvent);
     refused.catch(reject);
     // NOTE: raw mode so that every key (Ctrl-C too) reaches the container; restored on every exit path.
     if (terminal && stdin.isTTY) {

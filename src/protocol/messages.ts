@@ -18,7 +18,14 @@ export type Request =
    * A container from `config` (SerenityOS runc format, already validated by the caller and again
    * here), its process described by the rest. The connection then carries its stream.
    */
-  | { v: 1; id: number; op: 'run'; config: Record<string, unknown>; process: ProcessSpec; terminal: Terminal | null }
+  | { v: 1; id: number; op: 'run'; config: Record<string, unknown>; process: ProcessSpec; terminal: Terminal | null; name?: string; detach: boolean }
+  /** Another process in a container's resources; its stream comes back like a run's. */
+  | { v: 1; id: number; op: 'exec'; container: string; process: ProcessSpec; terminal: Terminal | null }
+  | { v: 1; id: number; op: 'ls' }
+  | { v: 1; id: number; op: 'ps'; container: string }
+  | { v: 1; id: number; op: 'kill'; container: string; signal: string }
+  /** Ends what still runs (with force), releases the resources, forgets the container. */
+  | { v: 1; id: number; op: 'rm'; container: string; force: boolean }
   /** To a run's process, on the run's connection and id: bytes (base64), end of input, size, signal. */
   | { v: 1; id: number; op: 'input'; data: string }
   | { v: 1; id: number; op: 'eof' }
@@ -43,6 +50,25 @@ export type StreamEvent =
   | { v: 1; id: number; event: 'data'; stream: 'stdout' | 'stderr'; data: string }
   /** After the last byte of output, and after the container's resources were released. */
   | { v: 1; id: number; event: 'exit'; status: number };
+
+export interface ContainerInfo {
+  name: string;
+  status: 'running' | 'exited';
+  /** The exit status of its first process, once it exited. */
+  exitStatus?: number;
+  command: string[];
+  jail: boolean;
+  /** The host directory serving its root. */
+  root: string;
+  resources: { 'vfs-context': number; 'process-list'?: number; 'hostname-context'?: number };
+}
+
+export interface ProcessInfo {
+  hostPid: number;
+  /** As seen inside the container's process list (the host's PID without one). */
+  containerPid: number;
+  command: string;
+}
 
 export interface ResourceInfo {
   type: ResourceType;

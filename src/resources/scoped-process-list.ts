@@ -17,6 +17,15 @@ export class ScopedProcessList {
     return this.attached;
   }
 
+  /** A process joined it (SerenityOS's attach); `detach` when it is gone. Counts never go below 0. */
+  attach(): void {
+    this.attached++;
+  }
+
+  detach(): void {
+    this.attached = Math.max(0, this.attached - 1);
+  }
+
   /** What a launch joins. */
   get namespacePath(): string {
     return this.init.namespacePath;

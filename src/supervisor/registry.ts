@@ -4,6 +4,8 @@ export interface Resource {
   readonly index: number;
   /** Processes attached to it. */
   readonly users: number;
+  attach(): void;
+  detach(): void;
   detail(): Record<string, string | number>;
   /** Releases what it holds on the host (processes, mounts, pins). */
   destroy(): Promise<void>;

@@ -51,6 +51,15 @@ export class ServedContext {
     return this.attached;
   }
 
+  /** A process joined it (SerenityOS's attach); `detach` when it is gone. Counts never go below 0. */
+  attach(): void {
+    this.attached++;
+  }
+
+  detach(): void {
+    this.attached = Math.max(0, this.attached - 1);
+  }
+
   detail(): Record<string, string | number> {
     return { root: this.root, serverPid: this.server.pid ?? 0 };
   }

@@ -4,8 +4,8 @@ import { type Server, type Socket, createServer } from 'node:net';
 import { constants } from 'node:os';
 import { fsat } from '../fuse/fsat.js';
 import { LineDecoder } from '../protocol/framing.js';
-import { PROTOCOL_VERSION, type Request, type Response, isResourceType } from '../protocol/messages.js';
-import type { Container } from './container.js';
+import { PROTOCOL_VERSION, type Request, type Response, type StreamEvent, isResourceType } from '../protocol/messages.js';
+import type { Launch } from '../launcher/launch.js';
 import { type Peer, Refused, type Supervisor, errorReply } from './supervisor.js';
 
 /** Checks a parsed line is a request of this protocol version; names what is wrong if not. */
@@ -15,7 +15,7 @@ function validate(value: unknown): Request {
   if (r.v !== PROTOCOL_VERSION) throw new Refused('EINVAL', `request: protocol version ${JSON.stringify(r.v)} is not ${PROTOCOL_VERSION}`);
   if (typeof r.id !== 'number') throw new Refused('EINVAL', 'request: "id" must be a number');
   if (r.op === 'create' && !isResourceType(r.type)) throw new Refused('EINVAL', `request: unknown resource type ${JSON.stringify(r.type)}`);
-  if (!['create', 'resources', 'shutdown', 'run', 'input', 'eof', 'resize', 'signal'].includes(r.op as string)) {
+  if (!['create', 'resources', 'shutdown', 'run', 'exec', 'ls', 'ps', 'kill', 'rm', 'input', 'eof', 'resize', 'signal'].includes(r.op as string)) {
     throw new Refused('EINVAL', `request: unknown operation ${JSON.stringify(r.op)}`);
   }
   return r as Request;
@@ -33,17 +33,19 @@ export function serveSocket(path: string, supervisor: Supervisor, onShutdown: ()
   const server = createServer((socket) => {
     const peer = peerOf(socket);
     const decoder = new LineDecoder();
-    const runs = new Map<number, Container | Request[]>();
-    const toContainer = (container: Container, r: Request) => {
-      if (r.op === 'input') container.input(Buffer.from(r.data, 'base64'));
-      else if (r.op === 'eof') container.eof();
-      else if (r.op === 'resize') container.resize(r.rows, r.cols);
+    const send = (response: Response) => socket.write(`${JSON.stringify(response)}\n`);
+    // NOTE: a run's or an exec's connection carries its stream; input for a process that is
+    // still starting is held until it has started.
+    const streams = new Map<number, Launch | Request[]>();
+    const toProcess = (launch: Launch, r: Request) => {
+      if (r.op === 'input') launch.write(Buffer.from(r.data, 'base64'));
+      else if (r.op === 'eof') launch.end();
+      else if (r.op === 'resize') launch.resize(r.rows, r.cols);
       else if (r.op === 'signal') {
-        if (r.signal in constants.signals) container.signal(r.signal as NodeJS.Signals);
+        if (r.signal in constants.signals) launch.kill(r.signal as NodeJS.Signals);
         else send({ v: 1, id: r.id, ok: false, error: { code: 'EINVAL', message: `unknown signal ${JSON.stringify(r.signal)}` } });
       }
     };
-    const send = (response: Response) => socket.write(`${JSON.stringify(response)}\n`);
     socket.on('error', () => {});
     socket.on('data', (chunk) => {
       for (const frame of decoder.push(chunk)) {
@@ -61,31 +63,39 @@ export function serveSocket(path: string, supervisor: Supervisor, onShutdown: ()
           send({ v: 1, id, ok: false, error: err instanceof SyntaxError ? { code: 'EINVAL', message: 'request: not valid JSON' } : errorReply(err) });
           continue;
         }
-        if (request.op === 'run') {
-          // NOTE: the connection now belongs to this run: its input comes here (held until the
-          // container has started), its output goes back, and a client that goes away takes the
-          // container with it.
+        if (request.op === 'run' && request.detach) {
+          // NOTE: a detached container's output goes nowhere; the answer is its name and PIDs.
+          supervisor.run(request, peer, () => {}).then(
+            ({ started }) => send({ v: 1, id: request.id, ok: true, result: started }),
+            (err: unknown) => send({ v: 1, id: request.id, ok: false, error: errorReply(err) }),
+          );
+          continue;
+        }
+        if (request.op === 'run' || request.op === 'exec') {
           const held: Request[] = [];
-          runs.set(request.id, held);
-          supervisor.run(request, peer, (event) => socket.writable && socket.write(`${JSON.stringify(event)}\n`)).then(
-            (container) => {
-              runs.set(request.id, container);
-              for (const r of held) toContainer(container, r);
-              if (socket.destroyed) container.signal('SIGHUP');
-              else socket.on('close', () => container.signal('SIGHUP'));
+          streams.set(request.id, held);
+          const emit = (event: StreamEvent) => socket.writable && socket.write(`${JSON.stringify(event)}\n`);
+          const starting = request.op === 'run' ? supervisor.run(request, peer, emit) : supervisor.exec(request, peer, emit);
+          starting.then(
+            ({ process }) => {
+              streams.set(request.id, process);
+              for (const r of held) toProcess(process, r);
+              // NOTE: a client that goes away takes its process with it.
+              if (socket.destroyed) process.kill('SIGHUP');
+              else socket.on('close', () => process.kill('SIGHUP'));
             },
             (err: unknown) => {
-              runs.delete(request.id);
+              streams.delete(request.id);
               send({ v: 1, id: request.id, ok: false, error: errorReply(err) });
             },
           );
           continue;
         }
         if (request.op === 'input' || request.op === 'eof' || request.op === 'resize' || request.op === 'signal') {
-          const target = runs.get(request.id);
+          const target = streams.get(request.id);
           if (!target) send({ v: 1, id: request.id, ok: false, error: { code: 'ENOENT', message: `no run ${request.id} on this connection` } });
           else if (Array.isArray(target)) target.push(request);
-          else toContainer(target, request);
+          else toProcess(target, request);
           continue;
         }
         supervisor.handle(request, peer).then(

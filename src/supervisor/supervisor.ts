@@ -1,13 +1,15 @@
 // The supervisor's state: the three resource lists, and the answer to each request.
 import { readFileSync } from 'node:fs';
-import { hostname } from 'node:os';
+import { constants, hostname } from 'node:os';
 import { join } from 'node:path';
-import { FusejailError, isFusejailError } from '../errors.js';
+import { isFusejailError } from '../errors.js';
 import { randomBytes } from 'node:crypto';
 import { LaunchFailed } from '../launcher/launch.js';
 import { parseConfig } from '../protocol/config.js';
 import { type ErrorReply, RESOURCE_TYPES, type Request, type ResourceInfo, type ResourceType, type StreamEvent } from '../protocol/messages.js';
-import { Container, type ResourceMaker } from './container.js';
+import { Container, type Emit, type ResourceMaker } from './container.js';
+import { Refused } from './refused.js';
+import type { Launch, Started } from '../launcher/launch.js';
 import { HostnameContext } from '../resources/hostname-context.js';
 import { ScopedProcessList } from '../resources/scoped-process-list.js';
 import { type Resource, ResourceList } from './registry.js';
@@ -18,12 +20,7 @@ export interface Peer {
   uid: number;
 }
 
-/** A refusal with one of the protocol's stable codes. */
-export class Refused extends FusejailError {
-  constructor(code: 'EPERM' | 'EINVAL' | 'ENOENT', message: string) {
-    super(code, message);
-  }
-}
+export { Refused };
 
 /**
  * NOTE: Linux has no jail flag to ask about. A process fusejail jailed has no capabilities left
@@ -63,30 +60,68 @@ export class Supervisor {
     },
   };
 
-  /**
-   * Starts a container for a run request; its events go to `emit` under the request's id. The
-   * container is forgotten (and its resources released) when its process exits.
-   */
-  async run(request: Extract<Request, { op: 'run' }>, peer: Peer, emit: (event: StreamEvent) => void): Promise<Container> {
-    if (isJailed(peer.pid)) throw new Refused('EPERM', `a jailed process (pid ${peer.pid}) cannot create resources`);
+  /** Starts a container for a run request; its events go to `emit` (under the request's id). */
+  async run(request: Extract<Request, { op: 'run' }>, peer: Peer, emit: (event: StreamEvent) => void): Promise<{ started: Started & { name: string }; process: Launch }> {
+    this.refuseJailed(peer, 'create resources');
     const config = parseConfig(JSON.stringify(request.config), 'run request');
-    const name = randomBytes(4).toString('hex');
-    const container = await Container.start(name, config, request.config, request.process, request.terminal, this.maker, (e) => {
-      if (e.event === 'exit') this.containers.delete(name);
-      emit({ v: 1, id: request.id, ...e } as StreamEvent);
-    });
+    const name = request.name ?? randomBytes(4).toString('hex');
+    if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(name)) {
+      throw new Refused('EINVAL', `container name ${JSON.stringify(name)} must be 1-64 letters, digits, "_", "." or "-", starting with a letter or digit`);
+    }
+    if (this.containers.has(name)) throw new Refused('EBUSY', `a container named ${name} already exists`);
+    const { container, started, process } = await Container.start(
+      { name, config, raw: request.config, process: request.process, terminal: request.terminal, detached: request.detach },
+      this.maker,
+      this.emitter(request.id, emit),
+      () => this.containers.delete(name),
+    );
     this.containers.set(name, container);
-    return container;
+    return { started: { name, ...started }, process };
+  }
+
+  /** Another process in a running container (`fusejail exec`), attached to its resources. */
+  async exec(request: Extract<Request, { op: 'exec' }>, peer: Peer, emit: (event: StreamEvent) => void): Promise<{ started: Started; process: Launch }> {
+    this.refuseJailed(peer, 'attach to resources');
+    return this.container(request.container).exec(request.process, request.terminal, this.emitter(request.id, emit));
+  }
+
+  private emitter(id: number, emit: (event: StreamEvent) => void): Emit {
+    return (e) => emit({ v: 1, id, ...e } as StreamEvent);
+  }
+
+  private refuseJailed(peer: Peer, what: string): void {
+    if (isJailed(peer.pid)) throw new Refused('EPERM', `a jailed process (pid ${peer.pid}) cannot ${what}`);
+  }
+
+  /** A container by name, or by a unique prefix of it. */
+  private container(name: string): Container {
+    const exact = this.containers.get(name);
+    if (exact) return exact;
+    const matches = [...this.containers.keys()].filter((n) => n.startsWith(name));
+    if (matches.length === 1) return this.containers.get(matches[0]!)!;
+    throw new Refused('ENOENT', matches.length > 1 ? `container name ${JSON.stringify(name)} is ambiguous (${matches.join(', ')})` : `no container named ${JSON.stringify(name)}`);
   }
 
   async handle(request: Request, peer: Peer): Promise<unknown> {
     switch (request.op) {
       case 'create':
-        if (isJailed(peer.pid)) throw new Refused('EPERM', `a jailed process (pid ${peer.pid}) cannot create resources`);
+        this.refuseJailed(peer, 'create resources');
         return { index: (await this.create(request.type)).index };
       case 'resources':
         return this.resources();
+      case 'ls':
+        return [...this.containers.values()].map((c) => c.info());
+      case 'ps':
+        return this.container(request.container).ps();
+      case 'kill':
+        if (!(request.signal in constants.signals)) throw new Refused('EINVAL', `unknown signal ${JSON.stringify(request.signal)}`);
+        this.container(request.container).kill(request.signal as NodeJS.Signals);
+        return {};
+      case 'rm':
+        await this.container(request.container).remove(request.force);
+        return {};
       case 'run':
+      case 'exec':
       case 'input':
       case 'eof':
       case 'resize':

@@ -2,6 +2,7 @@
 import type { Argv } from 'yargs';
 import { Connection } from '../../client/connection.js';
 import type { ResourceInfo } from '../../protocol/messages.js';
+import { table } from '../table.js';
 
 export const command = 'resources';
 export const describe = 'list every live resource: type (SerenityOS number), index, users, where it lives';
@@ -23,7 +24,5 @@ export async function handler(argv: { json: boolean }): Promise<void> {
     return;
   }
   const rows = list.map((r) => [`${r.type} (${r.typeNumber})`, String(r.index), String(r.users), Object.entries(r.detail).map(([k, v]) => `${k}=${v}`).join(' ')]);
-  const header = ['TYPE', 'INDEX', 'USERS', 'DETAIL'];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  for (const row of [header, ...rows]) process.stdout.write(`${row.map((c, i) => (i < 3 ? c.padEnd(widths[i]!) : c)).join('  ')}\n`);
+  process.stdout.write(table(['TYPE', 'INDEX', 'USERS', 'DETAIL'], rows));
 }

@@ -1,0 +1,17 @@
+// `fusejail rm [-f] CONTAINER`: remove a container, leaving no mount, pin or process.
+import type { Argv } from 'yargs';
+import { Connection } from '../../client/connection.js';
+
+export const command = 'rm <container>';
+export const describe = 'remove a container and release its resources (a running one only with -f)';
+
+export function builder(yargs: Argv) {
+  return yargs
+    .positional('container', { type: 'string', demandOption: true, describe: 'a container name (or a unique prefix)' })
+    .option('f', { alias: 'force', type: 'boolean', default: false, describe: 'kill what still runs first' });
+}
+
+export async function handler(argv: { container: string; f: boolean }): Promise<void> {
+  const connection = await Connection.open({ start: true });
+  await connection.request('rm', { container: argv.container, force: argv.f }).finally(() => connection.close());
+}

@@ -1,0 +1,8 @@
+// A refusal with one of the protocol's stable codes, naming what was refused.
+import { FusejailError } from '../errors.js';
+
+export class Refused extends FusejailError {
+  constructor(code: 'EPERM' | 'EINVAL' | 'ENOENT' | 'EBUSY', message: string) {
+    super(code, message);
+  }
+}
