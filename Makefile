@@ -97,6 +97,7 @@ test: build build/test/probe
 bench: build bench-deps
 	test/bench/launch.sh
 	test/bench/fuse.sh
+	test/bench/supervisor.sh
 
 clean:
 	rm -rf build dist bin $(FUSE_NATIVE)/build

@@ -7,6 +7,7 @@
 //   pin PATH NAME   creates a UTS namespace with hostname NAME and pins it by bind-mounting its
 //                   nsfs file on PATH (one per HostnameContext), then exits.
 //   unpin PATH      releases a pinned namespace.
+//   hostname PATH [NEW]  prints (or sets) the hostname of a pinned namespace.
 //   launch          runs the plan in $FUSEJAIL_PLAN (JSON) inside the container; see main.c for
 //                   the stage order. Reports on the plan's sync socket, JSON lines:
 //                   {"event":"started","hostPid":N,"containerPid":M} or

@@ -198,6 +198,21 @@ static int pin_main (const char *path, const char *name) {
   return 0;
 }
 
+// hostname PATH [NEW]: prints, or sets, the hostname of a pinned UTS namespace.
+static int hostname_main (const char *path, const char *name) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0 || setns(fd, CLONE_NEWUTS) < 0) die_with_errno(errno, "hostname: cannot join the hostname context %s", path);
+  close(fd);
+  if (name != NULL) {
+    if (sethostname(name, strlen(name)) < 0) die_with_errno(errno, "hostname: cannot set \"%s\"", name);
+    return 0;
+  }
+  char buf[HOST_NAME_MAX + 1] = { 0 };
+  if (gethostname(buf, sizeof buf - 1) < 0) die_with_errno(errno, "hostname: cannot read it");
+  printf("%s\n", buf);
+  return 0;
+}
+
 static int unpin_main (const char *path) {
   if (umount2(path, MNT_DETACH) < 0 && errno != EINVAL) die_with_errno(errno, "unpin: cannot unmount %s", path);
   if (unlink(path) < 0 && errno != ENOENT) die_with_errno(errno, "unpin: cannot remove %s", path);
@@ -212,5 +227,6 @@ int main (int argc, char **argv) {
   if (argc == 2 && strcmp(argv[1], "launch") == 0) return launch_main();
   if (argc == 4 && strcmp(argv[1], "pin") == 0) return pin_main(argv[2], argv[3]);
   if (argc == 3 && strcmp(argv[1], "unpin") == 0) return unpin_main(argv[2]);
-  die("usage: launcher init | launch | pin PATH HOSTNAME | unpin PATH");
+  if ((argc == 3 || argc == 4) && strcmp(argv[1], "hostname") == 0) return hostname_main(argv[2], argc == 4 ? argv[3] : NULL);
+  die("usage: launcher init | launch | pin PATH HOSTNAME | unpin PATH | hostname PATH [NEW]");
 }

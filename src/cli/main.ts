@@ -4,6 +4,7 @@ import { hideBin } from 'yargs/helpers';
 import { isFusejailError } from '../errors.js';
 import * as daemon from './commands/daemon.js';
 import * as exec from './commands/exec.js';
+import * as hostname from './commands/hostname.js';
 import * as kill from './commands/kill.js';
 import * as ls from './commands/ls.js';
 import * as ps from './commands/ps.js';
@@ -28,6 +29,7 @@ export function cli(args: string[]) {
     .command(kill)
     .command(rm)
     .command(root)
+    .command(hostname)
     .command(serve)
     .command(unshare)
     .command(resources)

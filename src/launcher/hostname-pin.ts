@@ -28,3 +28,13 @@ export async function unpinHostname(path: string): Promise<void> {
     throw new PinFailed(`cannot release the hostname context at ${path}`, { cause });
   }
 }
+
+/** The hostname of a pinned context, or sets it to `name`. */
+export async function pinnedHostname(path: string, name?: string): Promise<string> {
+  try {
+    const { stdout } = await run(launcherProgram, ['hostname', path, ...(name !== undefined ? [name] : [])]);
+    return name ?? stdout.trim();
+  } catch (cause) {
+    throw new PinFailed(`cannot ${name !== undefined ? 'set' : 'read'} the hostname of ${path}: ${(cause as { stderr?: string }).stderr?.trim() ?? cause}`, { cause });
+  }
+}

@@ -24,6 +24,8 @@ export type Request =
   | { v: 1; id: number; op: 'ls' }
   | { v: 1; id: number; op: 'ps'; container: string }
   | { v: 1; id: number; op: 'kill'; container: string; signal: string }
+  /** A container's hostname context: its name, or (with `set`) a new one seen by all its processes. */
+  | { v: 1; id: number; op: 'hostname'; container: string; set?: string }
   /** Ends what still runs (with force), releases the resources, forgets the container. */
   | { v: 1; id: number; op: 'rm'; container: string; force: boolean }
   /** To a run's process, on the run's connection and id: bytes (base64), end of input, size, signal. */

@@ -1,7 +1,7 @@
 // HostnameContext: a UTS namespace pinned on the host, shared by every process attached to it.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { pinHostname, unpinHostname } from '../launcher/hostname-pin.js';
+import { pinHostname, pinnedHostname, unpinHostname } from '../launcher/hostname-pin.js';
 
 export class HostnameContext {
   private attached = 0;
@@ -36,6 +36,11 @@ export class HostnameContext {
 
   detail(): Record<string, string | number> {
     return { pin: this.path, createdAs: this.initialName };
+  }
+
+  /** What every process attached to it sees (and, with `name`, will see from now on). */
+  hostname(name?: string): Promise<string> {
+    return pinnedHostname(this.path, name);
   }
 
   async destroy(): Promise<void> {

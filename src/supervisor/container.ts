@@ -4,7 +4,7 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Launch, type Started } from '../launcher/launch.js';
 import type { LaunchPlan } from '../launcher/launch-plan.js';
-import type { ContainerConfig } from '../protocol/config.js';
+import { type ContainerConfig, hostnameProblem } from '../protocol/config.js';
 import type { ContainerInfo, ProcessInfo, ProcessSpec, StreamEvent, Terminal } from '../protocol/messages.js';
 import type { HostnameContext } from '../resources/hostname-context.js';
 import type { ScopedProcessList } from '../resources/scoped-process-list.js';
@@ -181,6 +181,16 @@ export class Container {
         ...(this.uts ? { 'hostname-context': this.uts.index } : {}),
       },
     };
+  }
+
+  /** Its hostname context's name, or sets it (the supervisor may, though the container is jailed). */
+  hostname(name?: string): Promise<string> {
+    if (!this.uts) throw new Refused('ENOENT', `container ${this.name} has no hostname context of its own (it shares the host's)`);
+    if (name !== undefined) {
+      const problem = hostnameProblem(name);
+      if (problem) throw new Refused('EINVAL', `hostname ${JSON.stringify(name)} ${problem}`);
+    }
+    return this.uts.hostname(name);
   }
 
   /** `rm`: refused while it runs unless forced; then everything goes. */

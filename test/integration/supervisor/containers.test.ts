@@ -69,6 +69,12 @@ t.test('a hostname change inside is seen by every process of the container and n
   t.equal((await run(['exec', 'h1', '--', 'hostname'])).stdout, 'renamed\n');
   t.equal((await run(['exec', 'h2', '--', 'hostname'])).stdout, 'fusejail\n', 'another container keeps its own');
   t.not((await run(['exec', 'h2', '--', 'hostname', 'mine'])).status, 0, 'a jailed container cannot rename its context');
+  t.equal((await run(['hostname', 'h2'])).stdout, 'fusejail\n');
+  t.equal((await run(['hostname', 'h2', 'set-from-host'])).status, 0, 'the host may rename a jailed container');
+  t.equal((await run(['exec', 'h2', '--', 'hostname'])).stdout, 'set-from-host\n', 'and its processes see it at once');
+  const bad = await run(['hostname', 'h2', 'x'.repeat(65)]);
+  t.equal(bad.status, 1);
+  t.match(bad.stderr, 'is longer than 64 bytes');
   await run(['rm', '-f', 'h1']);
   await run(['rm', '-f', 'h2']);
 });
@@ -107,4 +113,28 @@ echo bad=$bad`;
   );
   t.match(result, /bad=0$/m, result.split('\n').slice(0, 3).join(' '));
   await run(['rm', '-f', 'svc']);
+});
+
+t.test('SIGKILL of the supervisor during a run: no sandboxed process remains; the next command cleans up and works', { skip }, async (t) => {
+  const { dir, run } = cli(t);
+  const { readFileSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const attached = run(['run', '--', 'sleep', '60']);
+  await run(['run', '-d', '--name', 'bg', '--', 'sleep', '60']);
+  const pids = (JSON.parse((await run(['ps', 'bg', '--json'])).stdout) as { hostPid: number }[]).map((p) => p.hostPid);
+  process.kill(Number(readFileSync(join(dir, 'supervisor.pid'), 'utf8')), 'SIGKILL');
+  const alive = (pid: number) => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  t.ok(await until(async () => pids.every((p) => !alive(p))), 'the detached container\'s processes died with their list');
+  const cut = await attached;
+  t.not(cut.status, 0, 'the attached run ends with the supervisor');
+  t.equal((await run(['run', '--', 'echo', 'works'])).stdout, 'works\n', 'the next command starts a new supervisor, which works');
+  t.match(readFileSync(join(dir, 'supervisor.log'), 'utf8'), /cleared a stale hostname context pin/);
+  t.equal(mountsUnder(dir).length, 0);
 });
