@@ -2,16 +2,17 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { pinHostname, pinnedHostname, unpinHostname } from '../launcher/hostname-pin.js';
+import { AttachCount } from './attach-count.js';
 
-export class HostnameContext {
-  private attached = 0;
-
+export class HostnameContext extends AttachCount {
   private constructor(
     readonly index: number,
     /** The pinned nsfs file a launch joins. */
     readonly path: string,
     private readonly initialName: string,
-  ) {}
+  ) {
+    super();
+  }
 
   /** A new context starts with `hostname`; its processes may rename it (if not jailed). */
   static async create(index: number, directory: string, hostname: string): Promise<HostnameContext> {
@@ -19,19 +20,6 @@ export class HostnameContext {
     const path = join(directory, `uts-${index}`);
     await pinHostname(path, hostname);
     return new HostnameContext(index, path, hostname);
-  }
-
-  get users(): number {
-    return this.attached;
-  }
-
-  /** A process joined it (SerenityOS's attach); `detach` when it is gone. Counts never go below 0. */
-  attach(): void {
-    this.attached++;
-  }
-
-  detach(): void {
-    this.attached = Math.max(0, this.attached - 1);
   }
 
   detail(): Record<string, string | number> {

@@ -4,6 +4,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FusejailError } from '../errors.js';
+import { AttachCount } from '../resources/attach-count.js';
 
 const serverProgram = fileURLToPath(new URL('./serve-context.js', import.meta.url));
 
@@ -13,16 +14,16 @@ export class ContextServerFailed extends FusejailError {
   }
 }
 
-export class ServedContext {
-  private attached = 0;
-
+export class ServedContext extends AttachCount {
   private constructor(
     readonly index: number,
     /** The host directory serving the context's root. */
     readonly root: string,
     private readonly server: ChildProcess,
     private readonly exited: Promise<void>,
-  ) {}
+  ) {
+    super();
+  }
 
   /**
    * A new context is an empty RAMFS, as in SerenityOS, unless a container's config gives its
@@ -45,19 +46,6 @@ export class ServedContext {
     });
     if (!ready) throw new ContextServerFailed(`VFS root context ${index} could not be served: ${stderr.trim()}`);
     return new ServedContext(index, root, server, exited);
-  }
-
-  get users(): number {
-    return this.attached;
-  }
-
-  /** A process joined it (SerenityOS's attach); `detach` when it is gone. Counts never go below 0. */
-  attach(): void {
-    this.attached++;
-  }
-
-  detach(): void {
-    this.attached = Math.max(0, this.attached - 1);
   }
 
   detail(): Record<string, string | number> {

@@ -39,14 +39,8 @@ read -r init_line <&"${INIT[0]}"
 init_pid=$(echo "$init_line" | sed 's/[^0-9]//g')
 export FUSEJAIL_PLAN="{\"argv\":[\"/bin/true\"],\"env\":[],\"cwd\":\"/\",\"root\":\"$work/root\",\"pidns\":\"/proc/$init_pid/ns/pid\",\"utsns\":null,\"hostname\":\"bench\",\"proc\":true,\"dev\":true,\"jail\":true,\"tty\":false,\"user\":{\"uid\":0,\"gid\":0,\"groups\":[]},\"sync\":\"$work/none.sock\"}"
 
-ms_per() { # ms_per COMMAND...: mean milliseconds per run over N runs
-  local t0 t1
-  "$@" >/dev/null 2>&1 || { echo "bench: '$*' failed" >&2; exit 1; }
-  t0=$(date +%s%N)
-  for _ in $(seq "$N"); do "$@" >/dev/null 2>&1; done
-  t1=$(date +%s%N)
-  echo "scale=3; ($t1 - $t0) / 1000000 / $N" | bc
-}
+# shellcheck source=lib.sh
+source "$(dirname "$0")/lib.sh"
 
 echo "bench: $N launches each of /bin/true" >&2
 fj=$(ms_per "$repo/build/native/launcher" launch)

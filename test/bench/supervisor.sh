@@ -14,14 +14,8 @@ cleanup() { "$fj" daemon --stop >/dev/null 2>&1 || true; rm -rf "$FUSEJAIL_STATE
 trap cleanup EXIT
 [ "$(id -u)" = 0 ] || { echo "bench: needs root" >&2; exit 1; }
 
-ms_per() { # ms_per COMMAND...: mean milliseconds per run over N runs
-  local t0 t1
-  "$@" >/dev/null 2>&1 || { echo "bench: '$*' failed" >&2; exit 1; }
-  t0=$(date +%s%N)
-  for _ in $(seq "$N"); do "$@" >/dev/null 2>&1; done
-  t1=$(date +%s%N)
-  echo "scale=1; ($t1 - $t0) / 1000000 / $N" | bc
-}
+# shellcheck source=lib.sh
+source "$(dirname "$0")/lib.sh"
 
 echo "bench: $N runs each" >&2
 node_ms=$(ms_per node -e 0)

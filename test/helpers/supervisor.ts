@@ -35,3 +35,13 @@ export function cli(t: { teardown(fn: () => unknown): void }): Cli {
 
 /** Lines in /proc/mounts under `dir` (FUSE roots and namespace pins). */
 export const mountsUnder = (dir: string): string[] => readFileSync('/proc/mounts', 'utf8').split('\n').filter((l) => l.split(' ')[1]?.startsWith(`${dir}/`));
+
+/** Whether a host process still exists. */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -2,7 +2,7 @@
 import { execFile } from 'node:child_process';
 import t from 'tap';
 import { fusejail, fuseUnavailable } from '../../helpers/fuse.js';
-import { cli, mountsUnder } from '../../helpers/supervisor.js';
+import { alive, cli, mountsUnder } from '../../helpers/supervisor.js';
 
 const skip = fuseUnavailable();
 
@@ -38,14 +38,7 @@ t.test('rm -f ends a running container and everything in it', { skip }, async (t
   await run(['run', '-d', '--name', 'doomed', '--', 'sh', '-c', 'sleep 100 & sleep 100']);
   const hostPids = (JSON.parse((await run(['ps', 'doomed', '--json'])).stdout) as { hostPid: number }[]).map((p) => p.hostPid);
   t.equal((await run(['rm', '-f', 'doomed'])).status, 0);
-  t.ok(hostPids.every((pid) => {
-    try {
-      process.kill(pid, 0);
-      return false;
-    } catch {
-      return true;
-    }
-  }), 'no process of it remains');
+  t.ok(hostPids.every((pid) => !alive(pid)), 'no process of it remains');
   t.same(mountsUnder(dir), []);
 });
 
@@ -123,14 +116,6 @@ t.test('SIGKILL of the supervisor during a run: no sandboxed process remains; th
   await run(['run', '-d', '--name', 'bg', '--', 'sleep', '60']);
   const pids = (JSON.parse((await run(['ps', 'bg', '--json'])).stdout) as { hostPid: number }[]).map((p) => p.hostPid);
   process.kill(Number(readFileSync(join(dir, 'supervisor.pid'), 'utf8')), 'SIGKILL');
-  const alive = (pid: number) => {
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch {
-      return false;
-    }
-  };
   t.ok(await until(async () => pids.every((p) => !alive(p))), 'the detached container\'s processes died with their list');
   const cut = await attached;
   t.not(cut.status, 0, 'the attached run ends with the supervisor');

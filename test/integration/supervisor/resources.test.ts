@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import t from 'tap';
 import { fuseUnavailable, serve } from '../../helpers/fuse.js';
 import { baseLayout, plan } from '../../helpers/launcher.js';
-import { cli, mountsUnder } from '../../helpers/supervisor.js';
+import { alive, cli, mountsUnder } from '../../helpers/supervisor.js';
 
 const skip = fuseUnavailable();
 
@@ -101,14 +101,6 @@ t.test('stop leaves nothing; after a SIGKILL the next start clears what was left
   for (const type of ['process-list', 'vfs-context', 'hostname-context']) await run(['unshare', 'create', type]);
   const list = JSON.parse((await run(['resources', '--json'])).stdout) as { detail: Record<string, number> }[];
   process.kill(Number(readFileSync(join(dir, 'supervisor.pid'), 'utf8')), 'SIGKILL');
-  const alive = (pid: number) => {
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch {
-      return false;
-    }
-  };
   const [init, server] = [list[0]!.detail.initHostPid!, list[1]!.detail.serverPid!];
   for (const end = Date.now() + 5000; (alive(init) || alive(server)) && Date.now() < end; ) await new Promise((r) => setTimeout(r, 100));
   t.notOk(alive(init), 'the process list died with its control pipe');
