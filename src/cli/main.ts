@@ -7,6 +7,7 @@ import * as exec from './commands/exec.js';
 import * as hostname from './commands/hostname.js';
 import * as kill from './commands/kill.js';
 import * as ls from './commands/ls.js';
+import * as mounts from './commands/mounts.js';
 import * as ps from './commands/ps.js';
 import * as rm from './commands/rm.js';
 import * as root from './commands/root.js';
@@ -30,6 +31,7 @@ export function cli(args: string[]) {
     .command(rm)
     .command(root)
     .command(hostname)
+    .command(mounts)
     .command(serve)
     .command(unshare)
     .command(resources)

@@ -24,6 +24,8 @@ export type Request =
   | { v: 1; id: number; op: 'ls' }
   | { v: 1; id: number; op: 'ps'; container: string }
   | { v: 1; id: number; op: 'kill'; container: string; signal: string }
+  /** A container's mount table, in order. */
+  | { v: 1; id: number; op: 'mounts'; container: string }
   /** A container's hostname context: its name, or (with `set`) a new one seen by all its processes. */
   | { v: 1; id: number; op: 'hostname'; container: string; set?: string }
   /** Ends what still runs (with force), releases the resources, forgets the container. */
@@ -63,6 +65,15 @@ export interface ContainerInfo {
   /** The host directory serving its root. */
   root: string;
   resources: { 'vfs-context': number; 'process-list'?: number; 'hostname-context'?: number };
+}
+
+export interface MountInfo {
+  target: string;
+  /** ramfs, bind, copy, symlink, or the kernel filesystem the launcher mounts there (proc, sys, devpts). */
+  type: string;
+  /** The host source (bind, copy) or the link's target (symlink). */
+  source?: string;
+  readOnly: boolean;
 }
 
 export interface ProcessInfo {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Launch, type Started } from '../launcher/launch.js';
 import type { LaunchPlan } from '../launcher/launch-plan.js';
 import { type ContainerConfig, hostnameProblem } from '../protocol/config.js';
-import type { ContainerInfo, ProcessInfo, ProcessSpec, StreamEvent, Terminal } from '../protocol/messages.js';
+import type { ContainerInfo, MountInfo, ProcessInfo, ProcessSpec, StreamEvent, Terminal } from '../protocol/messages.js';
 import type { HostnameContext } from '../resources/hostname-context.js';
 import type { ScopedProcessList } from '../resources/scoped-process-list.js';
 import { Refused } from './refused.js';
@@ -181,6 +181,19 @@ export class Container {
         ...(this.uts ? { 'hostname-context': this.uts.index } : {}),
       },
     };
+  }
+
+  /** Its mount table: the root, then the layout's mounts in order (DESIGN §3). */
+  mounts(): MountInfo[] {
+    const out: MountInfo[] = [];
+    const root = this.config.layout[0];
+    out.push(root?.op === 'root' && root.kind === 'bind' ? { target: '/', type: 'bind', source: root.source, readOnly: root.readOnly } : { target: '/', type: 'ramfs', readOnly: false });
+    for (const op of this.config.layout) {
+      if (op.op === 'copy') out.push({ target: op.target, type: 'copy', source: op.source, readOnly: false });
+      else if (op.op === 'symlink') out.push({ target: op.path, type: 'symlink', source: op.target, readOnly: true });
+      else if (op.op === 'mount') out.push({ target: op.target, type: op.kind, ...(op.kind === 'bind' ? { source: op.source } : {}), readOnly: op.readOnly });
+    }
+    return out;
   }
 
   /** Its hostname context's name, or sets it (the supervisor may, though the container is jailed). */

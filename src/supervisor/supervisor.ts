@@ -120,6 +120,8 @@ export class Supervisor {
       case 'rm':
         await this.container(request.container).remove(request.force);
         return {};
+      case 'mounts':
+        return this.container(request.container).mounts();
       case 'hostname':
         return { hostname: await this.container(request.container).hostname(request.set) };
       case 'run':

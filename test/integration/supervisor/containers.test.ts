@@ -27,6 +27,10 @@ t.test('a detached container: ls, exec into its resources, ps, rm refused while 
   t.equal((await run(['kill', 'box', 'TERM'])).status, 0);
   t.ok(await until(async () => (await run(['ls', '--json'])).stdout.includes('"exited"')), 'SIGTERM ended it; it stays, exited, until rm');
   t.match((await run(['ls'])).stdout, /box\s+exited \(143\)/);
+  const table = JSON.parse((await run(['mounts', 'box', '--json'])).stdout) as { target: string; type: string; source?: string; readOnly: boolean }[];
+  t.same(table[0], { target: '/', type: 'ramfs', readOnly: false }, 'the default root is an empty RAMFS');
+  t.ok(table.some((m) => m.target === '/usr' && m.type === 'bind' && m.source === '/usr' && m.readOnly), '/usr is the host\'s, read-only');
+  t.ok(table.some((m) => m.target === '/proc' && m.type === 'proc'), '/proc is where the kernel\'s goes');
   t.equal((await run(['rm', 'box'])).status, 0);
   t.same(JSON.parse((await run(['ls', '--json'])).stdout), []);
   t.same(JSON.parse((await run(['resources', '--json'])).stdout), []);
