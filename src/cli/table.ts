@@ -3,3 +3,8 @@ export function table(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   return [header, ...rows].map((row) => row.map((c, i) => (i < row.length - 1 ? c.padEnd(widths[i]!) : c)).join('  ')).join('\n') + '\n';
 }
+
+/** A list for scripts (`--json`) or for people (aligned columns). */
+export function printList<T>(json: boolean, list: T[], header: string[], row: (item: T) => string[]): void {
+  process.stdout.write(json ? `${JSON.stringify(list, null, 2)}\n` : table(header, list.map(row)));
+}

@@ -101,6 +101,16 @@ export class Connection {
     return new Connection(socket);
   }
 
+  /** One request on a connection of its own (the supervisor started if need be), closed after. */
+  static async ask<O extends Op>(op: O, args: Args<O>): Promise<unknown> {
+    const connection = await Connection.open({ start: true });
+    try {
+      return await connection.request(op, args);
+    } finally {
+      connection.close();
+    }
+  }
+
   request<O extends Op>(op: O, args: Args<O>): Promise<unknown> {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {

@@ -12,9 +12,6 @@ export function builder(yargs: Argv) {
 }
 
 export async function handler(argv: { container: string; new?: string }): Promise<void> {
-  const connection = await Connection.open({ start: true });
-  const { hostname } = (await connection
-    .request('hostname', { container: argv.container, ...(argv.new !== undefined ? { set: argv.new } : {}) })
-    .finally(() => connection.close())) as { hostname: string };
+  const { hostname } = (await Connection.ask('hostname', { container: argv.container, ...(argv.new !== undefined ? { set: argv.new } : {}) })) as { hostname: string };
   if (argv.new === undefined) process.stdout.write(`${hostname}\n`);
 }

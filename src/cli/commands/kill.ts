@@ -13,6 +13,5 @@ export function builder(yargs: Argv) {
 
 export async function handler(argv: { container: string; signal: string }): Promise<void> {
   const signal = argv.signal.toUpperCase().startsWith('SIG') ? argv.signal.toUpperCase() : `SIG${argv.signal.toUpperCase()}`;
-  const connection = await Connection.open({ start: true });
-  await connection.request('kill', { container: argv.container, signal }).finally(() => connection.close());
+  await Connection.ask('kill', { container: argv.container, signal });
 }

@@ -2,7 +2,7 @@
 import type { Argv } from 'yargs';
 import { Connection } from '../../client/connection.js';
 import type { ContainerInfo } from '../../protocol/messages.js';
-import { table } from '../table.js';
+import { printList } from '../table.js';
 
 export const command = 'ls';
 export const describe = 'list containers: name, status, command, resources';
@@ -12,17 +12,11 @@ export function builder(yargs: Argv) {
 }
 
 export async function handler(argv: { json: boolean }): Promise<void> {
-  const connection = await Connection.open({ start: true });
-  const list = (await connection.request('ls', {}).finally(() => connection.close())) as ContainerInfo[];
-  if (argv.json) {
-    process.stdout.write(`${JSON.stringify(list, null, 2)}\n`);
-    return;
-  }
-  const rows = list.map((c) => [
+  const list = (await Connection.ask('ls', {})) as ContainerInfo[];
+  printList(argv.json, list, ['NAME', 'STATUS', 'COMMAND', 'RESOURCES'], (c) => [
     c.name,
     c.status === 'running' ? 'running' : `exited (${c.exitStatus})`,
     c.command.join(' '),
     Object.entries(c.resources).map(([k, v]) => `${k}=${v}`).join(' '),
   ]);
-  process.stdout.write(table(['NAME', 'STATUS', 'COMMAND', 'RESOURCES'], rows));
 }

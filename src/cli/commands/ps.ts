@@ -2,7 +2,7 @@
 import type { Argv } from 'yargs';
 import { Connection } from '../../client/connection.js';
 import type { ProcessInfo } from '../../protocol/messages.js';
-import { table } from '../table.js';
+import { printList } from '../table.js';
 
 export const command = 'ps <container>';
 export const describe = 'list the processes of a container: PID inside, PID on the host, command';
@@ -14,11 +14,6 @@ export function builder(yargs: Argv) {
 }
 
 export async function handler(argv: { container: string; json: boolean }): Promise<void> {
-  const connection = await Connection.open({ start: true });
-  const list = (await connection.request('ps', { container: argv.container }).finally(() => connection.close())) as ProcessInfo[];
-  if (argv.json) {
-    process.stdout.write(`${JSON.stringify(list, null, 2)}\n`);
-    return;
-  }
-  process.stdout.write(table(['PID', 'HOST PID', 'COMMAND'], list.map((p) => [String(p.containerPid), String(p.hostPid), p.command])));
+  const list = (await Connection.ask('ps', { container: argv.container })) as ProcessInfo[];
+  printList(argv.json, list, ['PID', 'HOST PID', 'COMMAND'], (p) => [String(p.containerPid), String(p.hostPid), p.command]);
 }

@@ -12,6 +12,5 @@ export function builder(yargs: Argv) {
 }
 
 export async function handler(argv: { container: string; f: boolean }): Promise<void> {
-  const connection = await Connection.open({ start: true });
-  await connection.request('rm', { container: argv.container, force: argv.f }).finally(() => connection.close());
+  await Connection.ask('rm', { container: argv.container, force: argv.f });
 }

@@ -12,8 +12,7 @@ export function builder(yargs: Argv) {
 }
 
 export async function handler(argv: { container: string }): Promise<void> {
-  const connection = await Connection.open({ start: true });
-  const list = (await connection.request('ls', {}).finally(() => connection.close())) as ContainerInfo[];
+  const list = (await Connection.ask('ls', {})) as ContainerInfo[];
   const matches = list.filter((c) => c.name === argv.container || c.name.startsWith(argv.container));
   const found = matches.find((c) => c.name === argv.container) ?? (matches.length === 1 ? matches[0] : undefined);
   if (!found) throw new FusejailError('ENOENT', `no container named ${JSON.stringify(argv.container)}`);

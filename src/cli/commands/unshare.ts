@@ -17,11 +17,6 @@ export function builder(yargs: Argv) {
 }
 
 export async function handler(argv: { type: string }): Promise<void> {
-  const connection = await Connection.open({ start: true });
-  try {
-    const { index } = (await connection.request('create', { type: argv.type as ResourceType })) as { index: number };
-    process.stdout.write(`${index}\n`);
-  } finally {
-    connection.close();
-  }
+  const { index } = (await Connection.ask('create', { type: argv.type as ResourceType })) as { index: number };
+  process.stdout.write(`${index}\n`);
 }
