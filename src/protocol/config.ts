@@ -195,12 +195,15 @@ export function parseConfig(text: string, file: string): ContainerConfig {
   });
 }
 
-export function readConfig(file: string): ContainerConfig {
-  let text: string;
+/** A config file's text, or an error naming the file and why it cannot be read. */
+export function readText(file: string): string {
   try {
-    text = readFileSync(file, 'utf8');
+    return readFileSync(file, 'utf8');
   } catch (cause) {
     throw new ConfigInvalid(`${file}: cannot read the config (${(cause as NodeJS.ErrnoException).code ?? cause})`, { cause });
   }
-  return parseConfig(text, file);
+}
+
+export function readConfig(file: string): ContainerConfig {
+  return parseConfig(readText(file), file);
 }

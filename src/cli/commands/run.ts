@@ -2,9 +2,8 @@
 import type { Argv } from 'yargs';
 import { attach, runDetached } from '../../client/run.js';
 import { processSpec, userShell } from '../process-spec.js';
-import { parseConfig, readConfig } from '../../protocol/config.js';
+import { parseConfig, readText } from '../../protocol/config.js';
 import { defaultConfig } from '../../protocol/default-config.js';
-import { readFileSync } from 'node:fs';
 
 export const command = 'run [command..]';
 export const describe = 'run a command (by default the user\'s shell) in a new container, attached; exits with its status';
@@ -51,9 +50,15 @@ interface RunArgs {
 
 export async function handler(argv: RunArgs): Promise<void> {
   // NOTE: gather everything, validate it whole (errors name the file), then ask the supervisor.
-  const raw: Record<string, unknown> = argv.f ? JSON.parse(readFileSync(argv.f, 'utf8')) : defaultConfig(userShell());
+  // NOTE: a file is read once and validated before anything is taken from it, so a bad one gets
+  // the error that names it; the raw object then carries the flags to the supervisor.
+  let raw: Record<string, unknown> = defaultConfig(userShell());
+  if (argv.f) {
+    const text = readText(argv.f);
+    parseConfig(text, argv.f);
+    raw = JSON.parse(text) as Record<string, unknown>;
+  }
   const file = argv.f ?? 'the embedded default';
-  if (argv.f) readConfig(argv.f);
   if (argv.hostname !== undefined) raw.hostname = argv.hostname;
   // NOTE: yargs reads --no-jail as jail=false and --no-pid-isolation as p=false.
   if (argv.j) raw.jail = true;

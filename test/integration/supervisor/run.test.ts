@@ -85,3 +85,15 @@ function hasTmux(): boolean {
     return false;
   }
 }
+
+t.test('a config that is not JSON, or not there, is named with exit 1, never a crash', { skip }, async (t) => {
+  const { dir, run } = cli(t);
+  const { writeFileSync } = await import('node:fs');
+  writeFileSync(join(dir, 'broken.json'), '{ broken');
+  const broken = await run(['run', '-f', join(dir, 'broken.json'), '--', 'true']);
+  t.equal(broken.status, 1);
+  t.match(broken.stderr, new RegExp(`^fusejail: ${join(dir, 'broken.json')}: not valid JSON \\(.+\\)\\n$`));
+  const missing = await run(['run', '-f', join(dir, 'none.json'), '--', 'true']);
+  t.equal(missing.status, 1);
+  t.equal(missing.stderr, `fusejail: ${join(dir, 'none.json')}: cannot read the config (ENOENT)\n`);
+});
