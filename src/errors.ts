@@ -28,7 +28,7 @@ export class ConfigInvalid extends FusejailError {
 /** A mount table edit was refused: EBUSY for a target in use, ENODEV for nothing mounted. */
 export class MountTableError extends FusejailError {
   constructor(
-    readonly errno: 'EBUSY' | 'ENODEV' | 'EINVAL',
+    readonly errno: 'EBUSY' | 'ENODEV' | 'EINVAL' | 'ENOENT',
     message: string,
   ) {
     super(errno, message);

@@ -33,6 +33,7 @@ struct plan {
   const char *pidns;      // a process list's /proc/<init>/ns/pid to join, or NULL
   const char *utsns;      // a pinned UTS namespace to join, or NULL
   const char *hostname;   // with a new UTS namespace, when utsns is NULL
+  const char *cgroup;     // a pids cgroup directory the payload joins first, or NULL
   bool proc;              // mount /proc (of the joined PID namespace) with runc's masks
   bool dev;               // mount a minimal /dev and a new devpts instance
   bool jail;

@@ -47,8 +47,23 @@ static int join (const char *path, int nstype, const char *what, struct failure 
   return 0;
 }
 
+// Writing "0" to cgroup.procs moves the writer; every process it starts is then counted too.
+static int join_cgroup (const char *dir, struct failure *f) {
+  char path[PATH_MAX];
+  snprintf(path, sizeof path, "%s/cgroup.procs", dir);
+  int fd = open(path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0 || write(fd, "0", 1) != 1) {
+    int err = errno;
+    if (fd >= 0) close(fd);
+    return fail_with(f, "cgroup", err, "cannot join the pids cgroup %s", dir);
+  }
+  close(fd);
+  return 0;
+}
+
 /*
  * NOTE: The payload's side, in the PID namespace. Stages, in order:
+ *   0. the container's pids cgroup, when it has a process limit (from here on, it counts);
  *   1. a session of its own when there is no terminal (it can never push input into the
  *      caller's terminal);
  *   2. the UTS namespace (joined, or new), and a new mount namespace: here and not before the
@@ -65,6 +80,7 @@ static int join (const char *path, int nstype, const char *what, struct failure 
  */
 static void payload (const struct plan *plan, int fd) {
   struct failure f = { 0 };
+  if (plan->cgroup && join_cgroup(plan->cgroup, &f) < 0) fail_child(fd, &f, EXIT_SETUP);
   if (!plan->tty && setsid() < 0) {
     fail_with(&f, "setsid", errno, "cannot start a new session");
     fail_child(fd, &f, EXIT_SETUP);

@@ -64,6 +64,8 @@ int plan_parse (const char *json, struct plan *plan, char *error, size_t error_s
   if (bad) BAD("utsns");
   plan->hostname = opt_string(document, "hostname", &bad);
   if (bad) BAD("hostname");
+  plan->cgroup = opt_string(document, "cgroup", &bad);
+  if (bad || (plan->cgroup && plan->cgroup[0] != '/')) BAD("cgroup");
   plan->nonce = opt_string(document, "nonce", &bad);
   if (bad) BAD("nonce");
   plan->proc = json_is_true(json_object_get(document, "proc"));

@@ -3,10 +3,13 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { isFusejailError } from '../errors.js';
 import * as daemon from './commands/daemon.js';
+import * as events from './commands/events.js';
 import * as exec from './commands/exec.js';
+import * as expose from './commands/expose.js';
 import * as hostname from './commands/hostname.js';
 import * as kill from './commands/kill.js';
 import * as ls from './commands/ls.js';
+import * as mount from './commands/mount.js';
 import * as mounts from './commands/mounts.js';
 import * as ps from './commands/ps.js';
 import * as rm from './commands/rm.js';
@@ -32,6 +35,9 @@ export function cli(args: string[]) {
     .command(root)
     .command(hostname)
     .command(mounts)
+    .command(mount)
+    .command(expose)
+    .command(events)
     .command(serve)
     .command(unshare)
     .command(resources)
@@ -54,6 +60,6 @@ cli(hideBin(process.argv))
   .catch((err: unknown) => {
     process.stderr.write(`fusejail: ${isFusejailError(err) ? err.message : ((err as Error).stack ?? String(err))}\n`);
     // NOTE: the caller's mistake (bad input, a refusal) is 1; fusejail itself failing is 125.
-    const callerError = isFusejailError(err) && ['CONFIG_INVALID', 'EPERM', 'EINVAL', 'ENOENT', 'EBUSY', 'STATE_DIR_REFUSED'].includes(err.code);
+    const callerError = isFusejailError(err) && ['CONFIG_INVALID', 'EPERM', 'EINVAL', 'ENOENT', 'EBUSY', 'ENODEV', 'EEXIST', 'STATE_DIR_REFUSED', 'MOUNTPOINT_UNUSABLE'].includes(err.code);
     process.exitCode = callerError ? 1 : EXIT_INTERNAL;
   });

@@ -1,13 +1,14 @@
 // An attached process (run or exec): its output to our stdout/stderr, our input and window size to it.
 import { Connection, SupervisorError } from './connection.js';
-import type { ProcessSpec, StreamEvent } from '../protocol/messages.js';
+import type { ProcessSpec, ResourceType, StreamEvent } from '../protocol/messages.js';
 
-export type AttachRequest =
-  | { op: 'run'; config: Record<string, unknown>; process: ProcessSpec; name?: string; tty: boolean }
-  | { op: 'exec'; container: string; process: ProcessSpec; tty: boolean };
+type RunRequest = { config: Record<string, unknown>; process: ProcessSpec; name?: string; attach: Partial<Record<ResourceType, number>> };
+
+/** `interactive`: our stdin goes to the process; otherwise it reads end-of-file at once. */
+export type AttachRequest = ({ op: 'run' } & RunRequest & { tty: boolean; interactive: boolean }) | { op: 'exec'; container: string; process: ProcessSpec; tty: boolean; interactive: boolean };
 
 /** A detached container: started, named, left running. */
-export async function runDetached(request: { config: Record<string, unknown>; process: ProcessSpec; name?: string }): Promise<{ name: string; hostPid: number; containerPid: number }> {
+export async function runDetached(request: RunRequest): Promise<{ name: string; hostPid: number; containerPid: number }> {
   const connection = await Connection.open({ start: true });
   try {
     return (await connection.request('run', { ...request, terminal: null, detach: true })) as { name: string; hostPid: number; containerPid: number };
@@ -29,7 +30,7 @@ export async function attach(request: AttachRequest): Promise<number> {
     };
     const { id, refused } =
       request.op === 'run'
-        ? connection.stream('run', { config: request.config, process: request.process, terminal, detach: false, ...(request.name ? { name: request.name } : {}) }, onEvent)
+        ? connection.stream('run', { config: request.config, process: request.process, terminal, detach: false, attach: request.attach, ...(request.name ? { name: request.name } : {}) }, onEvent)
         : connection.stream('exec', { container: request.container, process: request.process, terminal }, onEvent);
     refused.catch(reject);
     // NOTE: raw mode so that every key (Ctrl-C too) reaches the container; restored on every exit path.
@@ -40,8 +41,12 @@ export async function attach(request: AttachRequest): Promise<number> {
       const onResize = () => connection.send('resize', { rows: process.stdout.rows, cols: process.stdout.columns }, id);
       process.stdout.on('resize', onResize);
     }
-    stdin.on('data', (data: Buffer) => connection.send('input', { data: data.toString('base64') }, id));
-    stdin.on('end', () => connection.send('eof', {}, id));
+    if (request.interactive) {
+      stdin.on('data', (data: Buffer) => connection.send('input', { data: data.toString('base64') }, id));
+      stdin.on('end', () => connection.send('eof', {}, id));
+    } else {
+      connection.send('eof', {}, id);
+    }
     if (!terminal) {
       for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => connection.send('signal', { signal }, id));
     }

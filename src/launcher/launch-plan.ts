@@ -16,6 +16,8 @@ export interface LaunchPlan {
   utsns: string | null;
   /** With utsns null: a new UTS namespace with this hostname, or null to keep the host's. */
   hostname: string | null;
+  /** A pids cgroup directory the payload joins before anything else (its process limit), or null. */
+  cgroup: string | null;
   proc: boolean;
   dev: boolean;
   jail: boolean;

@@ -16,6 +16,9 @@ export type LayoutOp =
   | { readonly op: 'mount'; readonly kind: 'ramfs' | 'proc' | 'sys' | 'devpts'; readonly target: string; readonly readOnly: boolean }
   | { readonly op: 'mount'; readonly kind: 'bind'; readonly source: string; readonly target: string; readonly readOnly: boolean };
 
+/** The layout entries that make a mount (and what `mount add` sends to a running context). */
+export type MountOp = Exclude<LayoutOp, { op: 'root' | 'directory' | 'hide' }>;
+
 export interface ContainerConfig {
   readonly jail: boolean;
   readonly pidIsolation: boolean;

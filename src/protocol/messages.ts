@@ -18,7 +18,18 @@ export type Request =
    * A container from `config` (SerenityOS runc format, already validated by the caller and again
    * here), its process described by the rest. The connection then carries its stream.
    */
-  | { v: 1; id: number; op: 'run'; config: Record<string, unknown>; process: ProcessSpec; terminal: Terminal | null; name?: string; detach: boolean }
+  | {
+      v: 1;
+      id: number;
+      op: 'run';
+      config: Record<string, unknown>;
+      process: ProcessSpec;
+      terminal: Terminal | null;
+      name?: string;
+      detach: boolean;
+      /** unshare_attach: existing resources by index, used instead of new ones. */
+      attach?: Partial<Record<ResourceType, number>>;
+    }
   /** Another process in a container's resources; its stream comes back like a run's. */
   | { v: 1; id: number; op: 'exec'; container: string; process: ProcessSpec; terminal: Terminal | null }
   | { v: 1; id: number; op: 'ls' }
@@ -28,6 +39,14 @@ export type Request =
   | { v: 1; id: number; op: 'mounts'; container: string }
   /** A container's hostname context: its name, or (with `set`) a new one seen by all its processes. */
   | { v: 1; id: number; op: 'hostname'; container: string; set?: string }
+  /** Edits a running container's mount table; seen at once inside it and under its root. */
+  | { v: 1; id: number; op: 'mount-add'; container: string; mount: MountSpec }
+  | { v: 1; id: number; op: 'mount-rm'; container: string; target: string }
+  /** SerenityOS's copy_mount: the same live files, mounted at another place (or container). */
+  | { v: 1; id: number; op: 'mount-copy'; from: { container: string; path: string }; to: { container: string; path: string } }
+  /** Serve a container's root at another host directory too (until the container goes). */
+  | { v: 1; id: number; op: 'expose'; container: string; dir: string }
+  | { v: 1; id: number; op: 'events'; container: string }
   /** Ends what still runs (with force), releases the resources, forgets the container. */
   | { v: 1; id: number; op: 'rm'; container: string; force: boolean }
   /** To a run's process, on the run's connection and id: bytes (base64), end of input, size, signal. */
@@ -35,6 +54,19 @@ export type Request =
   | { v: 1; id: number; op: 'eof' }
   | { v: 1; id: number; op: 'resize'; rows: number; cols: number }
   | { v: 1; id: number; op: 'signal'; signal: string };
+
+/** A mount named on the command line; `mount add` takes bind and ramfs, `run` all three. */
+export type MountSpec =
+  | { kind: 'bind'; source: string; target: string; readOnly: boolean }
+  | { kind: 'ramfs'; target: string }
+  | { kind: 'copy'; source: string; target: string };
+
+/** What `fusejail events` lists: the container's processes and every launch its root saw. */
+export type ContainerEvent =
+  | { time: number; kind: 'start'; hostPid: number; containerPid: number; command: string }
+  | { time: number; kind: 'exit'; hostPid: number; status: number }
+  /** An execve through the container's root (seen by its FUSE server), allowed or refused. */
+  | { time: number; kind: 'launch' | 'refused'; path: string; hostPid: number; uid: number; reason?: string };
 
 export interface ProcessSpec {
   argv: string[];

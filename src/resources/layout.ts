@@ -3,8 +3,9 @@ import { Bind } from '../fuse/bind.js';
 import { Copy } from '../fuse/copy.js';
 import { Ramfs } from '../fuse/ramfs.js';
 import { Symlink } from '../fuse/symlink.js';
-import type { LayoutOp } from '../protocol/config.js';
+import type { LayoutOp, MountOp } from '../protocol/config.js';
 import { ExecPolicy } from './exec-policy.js';
+import type { Mount } from './mount-table.js';
 import { type Backend, VFSRootContext } from './vfs-root-context.js';
 
 const ROOT = { uid: 0, gid: 0, pid: 0 };
@@ -15,24 +16,31 @@ const ROOT = { uid: 0, gid: 0, pid: 0 };
  */
 const mountPoint = (): Backend => new Ramfs({ sizeLimit: 0 });
 
-async function backendFor(op: Exclude<LayoutOp, { op: 'root' | 'directory' | 'hide' }>): Promise<{ backend: Backend; readOnly: boolean; target: string }> {
+async function mountFor(op: MountOp): Promise<Mount<Backend>> {
   switch (op.op) {
     case 'copy':
-      return { backend: await Copy.open({ source: op.source }), readOnly: false, target: op.target };
+      return { backend: await Copy.open({ source: op.source }), readOnly: false, target: op.target, origin: { type: 'copy', source: op.source } };
     case 'symlink':
-      return { backend: new Symlink(op.target), readOnly: true, target: op.path };
+      return { backend: new Symlink(op.target), readOnly: true, target: op.path, origin: { type: 'symlink', source: op.target } };
     case 'mount':
-      if (op.kind === 'bind') return { backend: Bind.open({ source: op.source, readOnly: op.readOnly }), readOnly: op.readOnly, target: op.target };
-      if (op.kind === 'ramfs') return { backend: new Ramfs({ root: { uid: 0, gid: 0, mode: 0o1777 } }), readOnly: op.readOnly, target: op.target };
-      return { backend: mountPoint(), readOnly: true, target: op.target };
+      if (op.kind === 'bind') {
+        return { backend: Bind.open({ source: op.source, readOnly: op.readOnly }), readOnly: op.readOnly, target: op.target, origin: { type: 'bind', source: op.source } };
+      }
+      if (op.kind === 'ramfs') return { backend: new Ramfs({ root: { uid: 0, gid: 0, mode: 0o1777 } }), readOnly: op.readOnly, target: op.target, origin: { type: 'ramfs' } };
+      return { backend: mountPoint(), readOnly: true, target: op.target, origin: { type: op.kind } };
   }
+}
+
+/** One more mount, made as a layout entry would make it (also for a running context's `mount add`). */
+export async function addMount(context: VFSRootContext, op: MountOp): Promise<void> {
+  context.addMount(await mountFor(op));
 }
 
 export async function buildContext(id: number, layout: readonly LayoutOp[], policy: ExecPolicy): Promise<VFSRootContext> {
   const first = layout[0];
   const root =
     first?.op === 'root' && first.kind === 'bind'
-      ? { root: Bind.open({ source: first.source, readOnly: first.readOnly }), rootReadOnly: first.readOnly }
+      ? { root: { target: '/', backend: Bind.open({ source: first.source, readOnly: first.readOnly }), readOnly: first.readOnly, origin: { type: 'bind', source: first.source } } }
       : {};
   const context = VFSRootContext.create(id, { ...root, policy });
   for (const op of layout) {
@@ -45,8 +53,7 @@ export async function buildContext(id: number, layout: readonly LayoutOp[], poli
       context.hide(op.path);
       continue;
     }
-    const { backend, readOnly, target } = await backendFor(op);
-    context.addMount({ target, backend, readOnly });
+    await addMount(context, op);
   }
   return context;
 }

@@ -6,6 +6,8 @@ export interface Mount<B> {
   readonly target: string;
   readonly backend: B;
   readonly readOnly: boolean;
+  /** What it is, for people: its type (ramfs, bind, copy, …) and host source or link target. */
+  readonly origin?: { readonly type: string; readonly source?: string };
 }
 
 export interface Resolved<B> {

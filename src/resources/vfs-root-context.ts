@@ -1,5 +1,7 @@
 // VFSRootContext: a mount table plus a root, served as one filesystem (SerenityOS's VFS root context).
+import { MountTableError } from '../errors.js';
 import { Emitter, type IEvent } from '../event.js';
+import type { MountInfo } from '../protocol/messages.js';
 import { E, FsError, fail } from '../fuse/errno.js';
 import { CompositeTree } from '../fuse/open-files.js';
 import {
@@ -10,6 +12,8 @@ import {
   O_ACCMODE,
   O_TRUNC,
   S_IFDIR,
+  S_IFMT,
+  S_IFREG,
   type Stat,
   type StatFs,
 } from '../fuse/file-tree.js';
@@ -45,9 +49,9 @@ export class VFSRootContext extends CompositeTree implements FileTree {
   }
 
   /** A new context is an empty RAMFS root unless `root` is given, as in SerenityOS. */
-  static create(id: number, options: { root?: Backend; rootReadOnly?: boolean; policy?: ExecPolicy } = {}): VFSRootContext {
+  static create(id: number, options: { root?: Mount<Backend>; policy?: ExecPolicy } = {}): VFSRootContext {
     const context = new VFSRootContext(id, options.policy ?? new ExecPolicy({ jailed: false }));
-    context.table.add({ target: '/', backend: options.root ?? new Ramfs(), readOnly: options.rootReadOnly ?? false });
+    context.table.add(options.root ?? { target: '/', backend: new Ramfs(), readOnly: false, origin: { type: 'ramfs' } });
     return context;
   }
 
@@ -63,13 +67,39 @@ export class VFSRootContext extends CompositeTree implements FileTree {
     return this.table.entries;
   }
 
-  /** Edits apply at once: the next lookup through the FUSE mount sees the new table. */
+  /** The table in order, as people and scripts see it (`fusejail mounts`). */
+  mountInfo(): MountInfo[] {
+    return this.table.entries.map((m) => ({ target: m.target, type: m.origin?.type ?? 'ramfs', ...(m.origin?.source !== undefined ? { source: m.origin.source } : {}), readOnly: m.readOnly }));
+  }
+
+  /**
+   * Edits apply at once: the next lookup through the FUSE mount sees the new table (a name the
+   * kernel already looked up may be cached for the server's entry timeout).
+   */
   addMount(mount: Mount<Backend>): void {
     this.table.add(mount);
   }
 
+  /** NOTE: the root stays: a context whose root is gone would have nothing to serve. */
   removeMount(target: string): Mount<Backend> {
+    if (target === '/' && this.table.entries.some((m) => m.target === '/')) {
+      throw new MountTableError('EBUSY', 'the root mount "/" cannot be removed from a context in use');
+    }
     return this.table.remove(target);
+  }
+
+  /**
+   * SerenityOS's copy_mount: the backend holding `path` here, narrowed to `path`, so that another
+   * mount of the same live files can be made (in this context or, through the host, in another).
+   */
+  async locate(path: string): Promise<{ mount: Mount<Backend>; inner: string; kind: 'directory' | 'file' }> {
+    const st = await this.getattr(path).catch(() => {
+      throw new MountTableError('ENOENT', `"${path}" does not exist`);
+    });
+    const type = st.mode & S_IFMT;
+    if (type !== S_IFDIR && type !== S_IFREG) throw new MountTableError('EINVAL', `"${path}" is neither a directory nor a regular file`);
+    const r = this.table.resolve(path)!;
+    return { mount: r.mount, inner: r.inner, kind: type === S_IFDIR ? 'directory' : 'file' };
   }
 
   private resolve(path: string): { tree: FileTree; inner: string; readOnly: boolean; target: string } {

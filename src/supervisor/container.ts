@@ -1,26 +1,42 @@
 // A container: a named bundle of resources (SerenityOS's three) and the processes launched into it.
 import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { realpath, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Launch, type Started } from '../launcher/launch.js';
 import type { LaunchPlan } from '../launcher/launch-plan.js';
 import { type ContainerConfig, hostnameProblem } from '../protocol/config.js';
-import type { ContainerInfo, MountInfo, ProcessInfo, ProcessSpec, StreamEvent, Terminal } from '../protocol/messages.js';
+import type { IDisposable } from '../event.js';
+import { canonicalPath } from '../protocol/canonical-path.js';
+import type { ContainerEvent, ContainerInfo, MountInfo, MountSpec, ProcessInfo, ProcessSpec, ResourceType, StreamEvent, Terminal } from '../protocol/messages.js';
 import type { HostnameContext } from '../resources/hostname-context.js';
+import type { PidsLimit } from '../resources/pids-limit.js';
 import type { ScopedProcessList } from '../resources/scoped-process-list.js';
 import { Refused } from './refused.js';
+import type { Located } from './control.js';
 import type { ServedContext } from './served-context.js';
 
 type Held = ServedContext | ScopedProcessList | HostnameContext;
 
-/** How a container gets its resources: each one new, made by the supervisor's lists. */
+/** How a container gets its resources: new ones from the supervisor's lists, or existing ones by index. */
 export interface ResourceMaker {
   vfsContext(config: Record<string, unknown>): Promise<ServedContext>;
   processList(): Promise<ScopedProcessList>;
   hostnameContext(name: string): Promise<HostnameContext>;
-  /** Removes a resource from its list and releases it. */
+  /** unshare_attach: the live resource with this index (ENOENT when there is none). */
+  existing<T extends ResourceType>(type: T, index: number): Held;
+  /** The container no longer refers to it; the list removes it when no container does (SerenityOS's rules). */
   release(resource: Held): Promise<void>;
+  /** Every live container (to find who borrowed from whom). */
+  containers(): Container[];
+  /** A process limit for the container named `name`. */
+  pidsLimit(name: string, max: number): PidsLimit;
 }
+
+/** Resources given by index (`--vfs-context N` …) instead of made new. */
+export type Attach = Partial<Record<ResourceType, number>>;
+
+/** How many events `fusejail events` keeps per container (the oldest go first). */
+const MAX_EVENTS = 1000;
 
 export type Emit = (event: StreamEvent extends infer E ? (E extends { event: string } ? Omit<E, 'v' | 'id'> : never) : never) => void;
 
@@ -35,11 +51,17 @@ async function isDirectory(path: string): Promise<boolean> {
 }
 
 export class Container {
-  private readonly processes = new Map<number, { launch: Launch; containerPid: number; argv: string[] }>();
+  private readonly processes = new Map<number, { launch: Launch; containerPid: number; argv: string[]; ended: Promise<void> }>();
   private main: Launch | undefined;
   private exitStatus: number | undefined;
   private released = false;
   private base!: Omit<LaunchPlan, 'argv' | 'env' | 'cwd' | 'user'>;
+  private readonly events: ContainerEvent[] = [];
+  private readonly watching: IDisposable;
+  /** Mounts in other containers that reach this one's root through the host (mount copy). */
+  private readonly lent = new Set<{ borrower: Container; target: string }>();
+  private limit: PidsLimit | undefined;
+  private readonly exposed: string[] = [];
 
   private constructor(
     readonly name: string,
@@ -53,37 +75,66 @@ export class Container {
     private readonly maker: ResourceMaker,
     /** Told once the container has released everything and may be forgotten. */
     private readonly onGone: () => void,
-  ) {}
+  ) {
+    this.watching = vfs.onLaunch((e) =>
+      this.record({ time: e.time, kind: e.allowed ? 'launch' : 'refused', path: e.path, hostPid: e.pid, uid: e.uid, ...(e.reason ? { reason: e.reason } : {}) }),
+    );
+  }
+
+  private record(event: ContainerEvent): void {
+    this.events.push(event);
+    if (this.events.length > MAX_EVENTS) this.events.shift();
+  }
 
   /**
    * Gathers, then deploys, then undoes everything if any step fails. NOTE: the order: the root
    * first (it is what the others are for), then the process list, then the hostname context.
    */
   static async start(
-    options: { name: string; config: ContainerConfig; raw: Record<string, unknown>; process: ProcessSpec; terminal: Terminal | null; detached: boolean },
+    options: { name: string; config: ContainerConfig; raw: Record<string, unknown>; process: ProcessSpec; terminal: Terminal | null; detached: boolean; attach: Attach },
     maker: ResourceMaker,
     emit: Emit,
     onGone: () => void,
   ): Promise<{ container: Container; started: Started; process: Launch }> {
     const held: Held[] = [];
+    const take = <R extends Held>(r: R): R => {
+      r.hold();
+      held.push(r);
+      return r;
+    };
+    const { attach, config } = options;
     try {
-      const vfs = await maker.vfsContext(options.raw);
-      held.push(vfs);
-      const list = options.config.pidIsolation ? await maker.processList() : undefined;
-      if (list) held.push(list);
-      const uts = options.config.hostname !== null ? await maker.hostnameContext(options.config.hostname) : undefined;
-      if (uts) held.push(uts);
-      const container = new Container(options.name, options.config, options.process.argv, options.detached, vfs, list, uts, maker, onGone);
+      const vfs = take(attach['vfs-context'] !== undefined ? (maker.existing('vfs-context', attach['vfs-context']) as ServedContext) : await maker.vfsContext(options.raw));
+      const list =
+        attach['process-list'] !== undefined
+          ? take(maker.existing('process-list', attach['process-list']) as ScopedProcessList)
+          : config.pidIsolation
+            ? take(await maker.processList())
+            : undefined;
+      const uts =
+        attach['hostname-context'] !== undefined
+          ? take(maker.existing('hostname-context', attach['hostname-context']) as HostnameContext)
+          : config.hostname !== null
+            ? take(await maker.hostnameContext(config.hostname))
+            : undefined;
+      const container = new Container(options.name, config, options.process.argv, options.detached, vfs, list, uts, maker, onGone);
+      held.length = 0;
+      try {
+        container.limit = config.maxProcesses !== undefined ? maker.pidsLimit(options.name, config.maxProcesses) : undefined;
+      } catch (err) {
+        await container.release();
+        throw err;
+      }
       container.base = {
         root: vfs.root,
+        cgroup: container.limit?.path ?? null,
         pidns: list?.namespacePath ?? null,
         utsns: uts?.path ?? null,
         hostname: null,
         proc: await isDirectory(join(vfs.root, 'proc')),
         dev: await isDirectory(join(vfs.root, 'dev')),
-        jail: options.config.jail,
+        jail: config.jail,
       };
-      held.length = 0;
       try {
         const { started, process } = await container.launch(options.process, options.terminal, emit, 'main');
         return { container, started, process };
@@ -118,6 +169,7 @@ export class Container {
     let ended: number | undefined;
     const finish = async (status: number) => {
       if (started) this.processes.delete(started.hostPid);
+      if (started) this.record({ time: Date.now(), kind: 'exit', hostPid: started.hostPid, status });
       if (role === 'main') this.exitStatus = status;
       if (role === 'main' && !this.detached) await this.release();
       emit({ event: 'exit', status });
@@ -127,8 +179,10 @@ export class Container {
       if (started) void finish(status);
       else ended = status;
     });
+    const gone = new Promise<void>((resolve) => launch.onExit(() => resolve()));
     started = await launch.started;
-    this.processes.set(started.hostPid, { launch, containerPid: started.containerPid, argv: spec.argv });
+    this.processes.set(started.hostPid, { launch, containerPid: started.containerPid, argv: spec.argv, ended: gone });
+    this.record({ time: Date.now(), kind: 'start', hostPid: started.hostPid, containerPid: started.containerPid, command: spec.argv.join(' ') });
     if (ended !== undefined) void finish(ended);
     return { started, process: launch };
   }
@@ -158,7 +212,10 @@ export class Container {
       if (!/^\d+$/.test(entry)) continue;
       try {
         if (readlinkSync(`/proc/${entry}/ns/pid`) !== ns) continue;
-        const nspid = readFileSync(`/proc/${entry}/status`, 'utf8').match(/^NSpid:\s*(.*)$/m)?.[1]?.trim().split(/\s+/);
+        const status = readFileSync(`/proc/${entry}/status`, 'utf8');
+        // NOTE: a zombie has ended; its init reaps it at once, so it is not listed.
+        if (/^State:\s*Z/m.test(status)) continue;
+        const nspid = status.match(/^NSpid:\s*(.*)$/m)?.[1]?.trim().split(/\s+/);
         out.push({ hostPid: Number(entry), containerPid: Number(nspid?.at(-1)), command: command(Number(entry)) });
       } catch {
         // NOTE: it exited while we looked.
@@ -183,17 +240,82 @@ export class Container {
     };
   }
 
-  /** Its mount table: the root, then the layout's mounts in order (DESIGN §3). */
-  mounts(): MountInfo[] {
-    const out: MountInfo[] = [];
-    const root = this.config.layout[0];
-    out.push(root?.op === 'root' && root.kind === 'bind' ? { target: '/', type: 'bind', source: root.source, readOnly: root.readOnly } : { target: '/', type: 'ramfs', readOnly: false });
-    for (const op of this.config.layout) {
-      if (op.op === 'copy') out.push({ target: op.target, type: 'copy', source: op.source, readOnly: false });
-      else if (op.op === 'symlink') out.push({ target: op.path, type: 'symlink', source: op.target, readOnly: true });
-      else if (op.op === 'mount') out.push({ target: op.target, type: op.kind, ...(op.kind === 'bind' ? { source: op.source } : {}), readOnly: op.readOnly });
+  /** Its live mount table, in order, as its FUSE server holds it. */
+  async mounts(): Promise<MountInfo[]> {
+    return (await this.vfs.ask({ op: 'mounts' })) as MountInfo[];
+  }
+
+  /** `mount add`: checked here as well as by the CLI (a request may come from anyone). */
+  async mountAdd(spec: MountSpec): Promise<void> {
+    const target = canonicalOrRefuse('mount target', spec.target);
+    if (spec.kind === 'ramfs') return void (await this.vfs.ask({ op: 'mount-add', mount: { op: 'mount', kind: 'ramfs', target, readOnly: false } }));
+    if (spec.kind !== 'bind') throw new Refused('EINVAL', `mount add takes a bind or a ramfs mount, not ${JSON.stringify((spec as { kind: unknown }).kind)}`);
+    // NOTE: the real path, found here (never by the server, which could be asked to walk into its own mount).
+    const source = await realpath(canonicalOrRefuse('mount source', spec.source)).catch(() => {
+      throw new Refused('ENOENT', `mount source ${JSON.stringify(spec.source)} does not exist on the host`);
+    });
+    // NOTE: a server reading through another's root while that one reads through its own would
+    // wait on each other forever; reaching into a root is what `mount copy` is for.
+    const served = this.maker.containers().flatMap((c) => c.servedAt().map((dir) => ({ c, dir })));
+    const inside = served.find(({ dir }) => source === dir || source.startsWith(`${dir}/`));
+    if (inside) throw new Refused('EINVAL', `mount source ${source} is inside container ${inside.c.name}'s root; use fusejail mount copy`);
+    await this.vfs.ask({ op: 'mount-add', mount: { op: 'mount', kind: 'bind', source, target, readOnly: spec.readOnly } });
+  }
+
+  /** The host directories serving its root. */
+  servedAt(): string[] {
+    return [this.vfs.root, ...this.exposed];
+  }
+
+  /** True when its root reaches, through mount copies, into `other`'s. */
+  private reaches(other: Container, seen = new Set<Container>()): boolean {
+    for (const source of this.borrowed()) {
+      if (source === other || (!seen.has(source) && (seen.add(source), source.reaches(other, seen)))) return true;
     }
-    return out;
+    return false;
+  }
+
+  async mountRm(target: string): Promise<void> {
+    await this.vfs.ask({ op: 'mount-rm', target: canonicalOrRefuse('mount target', target) });
+    for (const source of this.borrowed(target)) source.lent.forEach((l) => l.borrower === this && l.target === target && source.lent.delete(l));
+  }
+
+  private borrowed(target?: string): Container[] {
+    return this.maker.containers().filter((c) => [...c.lent].some((l) => l.borrower === this && (target === undefined || l.target === target)));
+  }
+
+  /**
+   * SerenityOS's copy_mount: the same live files at `target` here. In one context, the backend
+   * itself is mounted again; across contexts, a host bind source is bound directly, and anything
+   * else is reached through this source container's root, which then cannot be removed first.
+   */
+  async mountCopy(from: Container, path: string, target: string): Promise<void> {
+    const at = canonicalOrRefuse('source path', path);
+    const to = canonicalOrRefuse('target path', target);
+    if (from.vfs === this.vfs) return void (await this.vfs.ask({ op: 'mount-share', from: at, target: to }));
+    const { mount, inner } = (await from.vfs.ask({ op: 'locate', path: at })) as Located;
+    const direct = mount.type === 'bind';
+    if (!direct && from.reaches(this)) throw new Refused('EINVAL', `container ${from.name} already reaches into ${this.name}'s root; a mount copy both ways would deadlock their servers`);
+    const source = direct ? (inner === '/' ? mount.source! : mount.source! + inner) : join(from.vfs.root, at);
+    await this.vfs.ask({ op: 'mount-add', mount: { op: 'mount', kind: 'bind', source, target: to, readOnly: mount.readOnly } });
+    if (!direct) from.lent.add({ borrower: this, target: to });
+  }
+
+  /** `expose`: the same root served at another host directory too, until the container goes. */
+  async expose(dir: string): Promise<string> {
+    if (!dir.startsWith('/')) throw new Refused('EINVAL', `mountpoint ${JSON.stringify(dir)} must be absolute`);
+    // NOTE: resolved here, never by the server (see mountAdd).
+    const real = await realpath(dir).catch(() => {
+      throw new Refused('ENOENT', `mountpoint ${dir} does not exist`);
+    });
+    const exposed = ((await this.vfs.ask({ op: 'expose', dir: real })) as { dir: string }).dir;
+    this.exposed.push(exposed);
+    return exposed;
+  }
+
+  /** What it ran, and every launch its root saw, oldest first (the last 1000). */
+  eventLog(): ContainerEvent[] {
+    return [...this.events];
   }
 
   /** Its hostname context's name, or sets it (the supervisor may, though the container is jailed). */
@@ -206,18 +328,47 @@ export class Container {
     return this.uts.hostname(name);
   }
 
-  /** `rm`: refused while it runs unless forced; then everything goes. */
+  /** `rm`: refused while it runs, or while another container mounts its files, unless forced. */
   async remove(force: boolean): Promise<void> {
     if (this.exitStatus === undefined && !force) throw new Refused('EBUSY', `container ${this.name} is running; stop it first, or use rm -f`);
+    const lent = [...this.lent][0];
+    if (lent && !force) {
+      throw new Refused('EBUSY', `container ${this.name}'s files are mounted in ${lent.borrower.name} at ${lent.target} (mount copy); run: fusejail mount rm ${lent.borrower.name} ${lent.target}, or use rm -f`);
+    }
     await this.release();
   }
 
-  /** Releases every resource, newest first (processes die with their list); once. */
+  /**
+   * Ends its processes and lets go of every resource, newest first (processes die with their
+   * list); mounts other containers made of its files go first. Once.
+   */
   async release(): Promise<void> {
     if (this.released) return;
     this.released = true;
-    for (const p of this.processes.values()) p.launch.kill('SIGKILL');
+    this.watching.dispose();
+    for (const { borrower, target } of this.lent) await borrower.vfs.ask({ op: 'mount-rm', target }).catch(() => {});
+    this.lent.clear();
+    for (const source of this.borrowed()) source.lent.forEach((l) => l.borrower === this && source.lent.delete(l));
+    // NOTE: a process list may be shared with other containers, so this one's processes are
+    // killed one by one: each payload, its process group, and its launcher; then awaited, so
+    // that attach counts are right when the resources are let go.
+    for (const [hostPid, p] of this.processes) {
+      for (const target of [-hostPid, hostPid]) {
+        try {
+          process.kill(target, 'SIGKILL');
+        } catch {}
+      }
+      p.launch.kill('SIGKILL');
+    }
+    await Promise.race([Promise.all([...this.processes.values()].map((p) => p.ended)), new Promise((r) => setTimeout(r, 5000))]);
     for (const r of this.resources.reverse()) await this.maker.release(r);
+    await this.limit?.destroy();
     this.onGone();
   }
+}
+
+function canonicalOrRefuse(what: string, path: string): string {
+  const check = canonicalPath(path);
+  if (!check.ok) throw new Refused('EINVAL', `${what} ${JSON.stringify(path)} is not an absolute canonical path (it ${check.reason})`);
+  return check.path;
 }

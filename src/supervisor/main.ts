@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { FusejailError, isFusejailError } from '../errors.js';
 import { FS_TYPE, unmount } from '../fuse/mounts.js';
 import { unpinHostname } from '../launcher/hostname-pin.js';
+import { PidsLimit } from '../resources/pids-limit.js';
 import { ensureStateDir, socketPath, stateDir } from '../protocol/state-dir.js';
 import { serveSocket } from './server.js';
 import { Supervisor } from './supervisor.js';
@@ -13,17 +14,19 @@ import { Supervisor } from './supervisor.js';
  * but FUSE mounts and namespace pins stay: clear every one under our state directory, and say so.
  */
 async function clearStale(dir: string): Promise<void> {
-  const ours = (point: string) => point.startsWith(`${dir}/`);
+  // NOTE: a root exposed elsewhere is known by its source, which names our state directory.
+  const ours = (point: string, source: string) => point.startsWith(`${dir}/`) || source.startsWith(`fusejail:${dir}/`);
   for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n').reverse()) {
     const fields = line.split(' ');
     const dash = fields.indexOf('-');
-    if (dash < 0 || !ours(fields[4]!)) continue;
+    if (dash < 0 || !ours(fields[4]!, fields[dash + 2] ?? '')) continue;
     const [point, type] = [fields[4]!, fields[dash + 1]!];
     if (type === FS_TYPE) await unmount(point);
     else if (type === 'nsfs') await unpinHostname(point);
     else continue;
     process.stderr.write(`fusejail: cleared a stale ${type === 'nsfs' ? 'hostname context pin' : 'VFS root context mount'} at ${point}\n`);
   }
+  for (const cgroup of await PidsLimit.clearStale(dir)) process.stderr.write(`fusejail: cleared a stale pids cgroup at ${cgroup}\n`);
   for (const sub of ['vfs', 'ns']) rmSync(join(dir, sub), { recursive: true, force: true });
 }
 

@@ -6,6 +6,8 @@ export interface Resource {
   readonly users: number;
   attach(): void;
   detach(): void;
+  hold(): void;
+  release(): boolean;
   detail(): Record<string, string | number>;
   /** Releases what it holds on the host (processes, mounts, pins). */
   destroy(): Promise<void>;

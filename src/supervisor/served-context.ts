@@ -4,7 +4,10 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FusejailError } from '../errors.js';
+import { Emitter, type IEvent } from '../event.js';
 import { AttachCount } from '../resources/attach-count.js';
+import type { LaunchEvent } from '../resources/vfs-root-context.js';
+import type { ControlMessage, ControlRequest } from './control.js';
 
 const serverProgram = fileURLToPath(new URL('./serve-context.js', import.meta.url));
 
@@ -14,7 +17,15 @@ export class ContextServerFailed extends FusejailError {
   }
 }
 
+type Ask = ControlRequest extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
+
 export class ServedContext extends AttachCount {
+  private nextId = 1;
+  private readonly pending = new Map<number, { resolve: (r: unknown) => void; reject: (e: Error) => void }>();
+  private readonly launches = new Emitter<LaunchEvent>();
+  /** Every launch its FUSE server saw (an open carrying the exec flag), allowed or refused. */
+  readonly onLaunch: IEvent<LaunchEvent> = this.launches.event;
+
   private constructor(
     readonly index: number,
     /** The host directory serving the context's root. */
@@ -23,12 +34,23 @@ export class ServedContext extends AttachCount {
     private readonly exited: Promise<void>,
   ) {
     super();
+    server.on('message', (m: ControlMessage) => {
+      if ('event' in m) return this.launches.fire(m.launch);
+      const waiter = this.pending.get(m.id);
+      this.pending.delete(m.id);
+      if (m.ok) waiter?.resolve(m.result);
+      else waiter?.reject(new FusejailError(m.error.code, m.error.message));
+    });
+    void exited.then(() => {
+      for (const w of this.pending.values()) w.reject(new ContextServerFailed(`the server of VFS root context ${index} exited`));
+      this.pending.clear();
+    });
   }
 
   /**
    * A new context is an empty RAMFS, as in SerenityOS, unless a container's config gives its
-   * layout. NOTE: one process per context (DESIGN §2);
-   * its stdin is a pipe from us, so it unmounts and exits if the supervisor dies.
+   * layout. NOTE: one process per context (DESIGN §2), tied to us by an IPC channel: when the
+   * supervisor dies, the channel closes and the server unmounts and exits.
    */
   static async create(index: number, directory: string, config: Record<string, unknown> = { hostname: null, layout: [] }): Promise<ServedContext> {
     const dir = join(directory, String(index));
@@ -36,7 +58,7 @@ export class ServedContext extends AttachCount {
     mkdirSync(root, { recursive: true, mode: 0o755 });
     const configFile = join(dir, 'config.json');
     writeFileSync(configFile, JSON.stringify(config));
-    const server = spawn(process.execPath, [serverProgram, '--config', configFile, '--mountpoint', root, '--exit-with-stdin'], { stdio: ['pipe', 'ignore', 'pipe'] });
+    const server = spawn(process.execPath, [serverProgram, '--config', configFile, '--mountpoint', root], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
     let stderr = '';
     server.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     const exited = new Promise<void>((resolve) => server.on('exit', () => resolve()));
@@ -46,6 +68,16 @@ export class ServedContext extends AttachCount {
     });
     if (!ready) throw new ContextServerFailed(`VFS root context ${index} could not be served: ${stderr.trim()}`);
     return new ServedContext(index, root, server, exited);
+  }
+
+  /** One request to the server (see control.ts); a refusal comes back with the server's code. */
+  ask(request: Ask): Promise<unknown> {
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      if (!this.server.connected) return reject(new ContextServerFailed(`the server of VFS root context ${this.index} is gone`));
+      this.server.send({ ...request, id });
+    });
   }
 
   detail(): Record<string, string | number> {

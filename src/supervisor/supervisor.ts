@@ -6,11 +6,12 @@ import { isFusejailError } from '../errors.js';
 import { randomBytes } from 'node:crypto';
 import { LaunchFailed } from '../launcher/launch.js';
 import { parseConfig } from '../protocol/config.js';
-import { type ErrorReply, RESOURCE_TYPES, type Request, type ResourceInfo, type ResourceType, type StreamEvent } from '../protocol/messages.js';
-import { Container, type Emit, type ResourceMaker } from './container.js';
+import { type ErrorReply, RESOURCE_TYPES, isResourceType, type Request, type ResourceInfo, type ResourceType, type StreamEvent } from '../protocol/messages.js';
+import { type Attach, Container, type Emit, type ResourceMaker } from './container.js';
 import { Refused } from './refused.js';
 import type { Launch, Started } from '../launcher/launch.js';
 import { HostnameContext } from '../resources/hostname-context.js';
+import { PidsLimit } from '../resources/pids-limit.js';
 import { ScopedProcessList } from '../resources/scoped-process-list.js';
 import { type Resource, ResourceList } from './registry.js';
 import { ServedContext } from './served-context.js';
@@ -46,6 +47,8 @@ export class Supervisor {
   };
 
   private readonly containers = new Map<string, Container>();
+  /** VFS root contexts made by `unshare create`: as in SerenityOS, they outlive their processes. */
+  private readonly standing = new Set<Resource>();
 
   constructor(private readonly dir: string) {}
 
@@ -53,11 +56,21 @@ export class Supervisor {
     vfsContext: (config) => this.lists['vfs-context'].create((i) => ServedContext.create(i, join(this.dir, 'vfs'), config)) as Promise<ServedContext>,
     processList: () => this.lists['process-list'].create((i) => ScopedProcessList.create(i)) as Promise<ScopedProcessList>,
     hostnameContext: (name) => this.lists['hostname-context'].create((i) => HostnameContext.create(i, join(this.dir, 'ns'), name)) as Promise<HostnameContext>,
+    existing: (type, index) => {
+      const r = this.lists[type].forIndex(index);
+      if (!r) throw new Refused('ENOENT', `no ${type} with index ${index} (see fusejail resources)`);
+      return r as ServedContext | ScopedProcessList | HostnameContext;
+    },
+    // NOTE: a process list goes with its last member and a hostname context with its last process;
+    // a container's members all end when it goes, so each goes with the last container using it.
     release: async (r) => {
+      if (!r.release() || this.standing.has(r)) return;
       const type: ResourceType = r instanceof ServedContext ? 'vfs-context' : r instanceof ScopedProcessList ? 'process-list' : 'hostname-context';
       this.lists[type].remove(r.index);
       await r.destroy();
     },
+    containers: () => [...this.containers.values()],
+    pidsLimit: (name, max) => PidsLimit.create(this.dir, name, max),
   };
 
   /** Starts a container for a run request; its events go to `emit` (under the request's id). */
@@ -70,7 +83,7 @@ export class Supervisor {
     }
     if (this.containers.has(name)) throw new Refused('EBUSY', `a container named ${name} already exists`);
     const { container, started, process } = await Container.start(
-      { name, config, raw: request.config, process: request.process, terminal: request.terminal, detached: request.detach },
+      { name, config, raw: request.config, process: request.process, terminal: request.terminal, detached: request.detach, attach: attachOf(request) },
       this.maker,
       this.emitter(request.id, emit),
       () => this.containers.delete(name),
@@ -122,6 +135,23 @@ export class Supervisor {
         return {};
       case 'mounts':
         return this.container(request.container).mounts();
+      case 'mount-add':
+        this.refuseJailed(peer, 'change mounts');
+        await this.container(request.container).mountAdd(request.mount);
+        return {};
+      case 'mount-rm':
+        this.refuseJailed(peer, 'change mounts');
+        await this.container(request.container).mountRm(request.target);
+        return {};
+      case 'mount-copy':
+        this.refuseJailed(peer, 'change mounts');
+        await this.container(request.to.container).mountCopy(this.container(request.from.container), request.from.path, request.to.path);
+        return {};
+      case 'expose':
+        this.refuseJailed(peer, 'expose a root');
+        return { dir: await this.container(request.container).expose(request.dir) };
+      case 'events':
+        return this.container(request.container).eventLog();
       case 'hostname':
         return { hostname: await this.container(request.container).hostname(request.set) };
       case 'run':
@@ -143,7 +173,11 @@ export class Supervisor {
       case 'process-list':
         return this.lists[type].create((i) => ScopedProcessList.create(i));
       case 'vfs-context':
-        return this.lists[type].create((i) => ServedContext.create(i, join(this.dir, 'vfs')));
+        return this.lists[type].create(async (i) => {
+          const context = await ServedContext.create(i, join(this.dir, 'vfs'));
+          this.standing.add(context);
+          return context;
+        });
       case 'hostname-context':
         return this.lists[type].create((i) => HostnameContext.create(i, join(this.dir, 'ns'), hostname()));
     }
@@ -163,9 +197,21 @@ export class Supervisor {
       for (const r of this.lists[type].all()) {
         await r.destroy().catch((err: unknown) => process.stderr.write(`fusejail: cannot release ${type} ${r.index}: ${(err as Error).message}\n`));
         this.lists[type].remove(r.index);
+        this.standing.delete(r);
       }
     }
   }
+}
+
+/** The resources a run attaches to by index; each must be a positive integer. */
+function attachOf(request: Extract<Request, { op: 'run' }>): Attach {
+  const attach: Attach = {};
+  for (const [type, index] of Object.entries(request.attach ?? {})) {
+    if (!isResourceType(type)) throw new Refused('EINVAL', `request: unknown resource type ${JSON.stringify(type)}`);
+    if (!Number.isSafeInteger(index) || (index as number) < 1) throw new Refused('EINVAL', `${type} index ${JSON.stringify(index)} must be a positive integer`);
+    attach[type] = index as number;
+  }
+  return attach;
 }
 
 export function errorReply(err: unknown): ErrorReply {

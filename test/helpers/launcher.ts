@@ -30,6 +30,7 @@ export function plan(root: string, argv: string[], over: Partial<LaunchPlan> = {
     pidns: null,
     utsns: null,
     hostname: null,
+    cgroup: null,
     proc: true,
     dev: true,
     jail: true,

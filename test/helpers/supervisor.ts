@@ -6,7 +6,7 @@ import { fusejail, tempDir } from './fuse.js';
 
 export interface Cli {
   dir: string;
-  /** Runs the CLI with `input` (if any) on its stdin. */
+  /** Runs the CLI with `input` (if any) on its stdin (and not as if through sudo). */
   run(args: string[], input?: string): Promise<{ status: number; stdout: string; stderr: string }>;
 }
 
@@ -15,7 +15,7 @@ export function cli(t: { teardown(fn: () => unknown): void }): Cli {
   chmodSync(dir, 0o700);
   const run = (args: string[], input?: string) =>
     new Promise<{ status: number; stdout: string; stderr: string }>((resolve) => {
-      const child = execFile('/usr/bin/env', ['-u', 'NODE_OPTIONS', `FUSEJAIL_STATE_DIR=${dir}`, fusejail, ...args], (err, stdout, stderr) =>
+      const child = execFile('/usr/bin/env', ['-u', 'NODE_OPTIONS', '-u', 'SUDO_UID', '-u', 'SUDO_GID', `FUSEJAIL_STATE_DIR=${dir}`, fusejail, ...args], (err, stdout, stderr) =>
         resolve({ status: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
       );
       child.stdin!.end(input ?? '');
@@ -44,4 +44,10 @@ export function alive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** Polls `check` until it holds or `ms` pass; true if it came to hold. */
+export async function until(check: () => boolean | Promise<boolean>, ms = 5000): Promise<boolean> {
+  for (const end = Date.now() + ms; Date.now() < end; await new Promise((r) => setTimeout(r, 100))) if (await check()) return true;
+  return false;
 }

@@ -1,7 +1,10 @@
 // `fusejail run [-f CONFIG] [options] [--] [COMMAND [ARG...]]`: a container, attached.
 import type { Argv } from 'yargs';
-import { attach, runDetached } from '../../client/run.js';
-import { processSpec, userShell } from '../process-spec.js';
+import { attach as attachTo, runDetached } from '../../client/run.js';
+import type { ResourceType } from '../../protocol/messages.js';
+import { ConfigInvalid } from '../../errors.js';
+import { layoutEntry, parseBind, parseCopy, parseRamfs } from '../mount-spec.js';
+import { chooseUser, processSpec, userShell } from '../process-spec.js';
 import { parseConfig, readText } from '../../protocol/config.js';
 import { defaultConfig } from '../../protocol/default-config.js';
 
@@ -13,11 +16,22 @@ export function builder(yargs: Argv) {
     .usage('$0 run [-f CONFIG] [options] [--] [COMMAND [ARG...]]')
     .positional('command', { type: 'string', array: true, describe: 'what to run (default: the config\'s command, or your shell)' })
     .option('f', { alias: 'configuration', type: 'string', describe: 'container config (SerenityOS runc format); without it, the embedded default' })
-    .option('t', { type: 'boolean', describe: 'give the container a terminal and put yours in raw mode' })
+    .option('t', { type: 'boolean', describe: 'give the container a terminal and put yours in raw mode (implies -i)' })
+    .option('i', { alias: 'interactive', type: 'boolean', describe: 'pass your stdin to the command (without it, the command reads end-of-file)' })
     .option('d', { alias: 'detach', type: 'boolean', describe: 'start it, print its name and leave it running (fusejail rm removes it)' })
     .option('name', { type: 'string', describe: 'name the container (default: 8 random hex digits)' })
-    .conflicts('d', 't')
+    .conflicts('d', ['t', 'i'])
     .option('hostname', { type: 'string', describe: 'a new hostname context with this name' })
+    .option('bind', { type: 'string', array: true, describe: 'SRC:DST[:ro] — mount the host path SRC at DST (repeatable)' })
+    .option('ramfs', { type: 'string', array: true, describe: 'DST — an empty RAM filesystem at DST (repeatable)' })
+    .option('copy', { type: 'string', array: true, describe: 'SRC:DST — a private copy of the host path SRC at DST, copied on first write (repeatable)' })
+    .option('u', { alias: 'user', type: 'string', describe: 'UID[:GID] or NAME[:GROUP] to run as (default: the config\'s user, else the user who ran sudo, else root)' })
+    .option('max-processes', { type: 'number', describe: 'at most N processes in the container at once (a pids cgroup)' })
+    .option('vfs-context', { type: 'number', describe: 'attach to VFS root context N instead of making a root from the config\'s layout' })
+    .option('process-list', { type: 'number', describe: 'attach to process list N instead of a new one' })
+    .option('hostname-context', { type: 'number', describe: 'attach to hostname context N instead of a new one' })
+    .conflicts('vfs-context', ['bind', 'ramfs', 'copy'])
+    .conflicts('hostname-context', 'hostname')
     .option('e', { alias: 'env', type: 'string', array: true, default: [], describe: 'set K=V in the environment (repeatable)' })
     .option('E', { alias: 'preserve-env', type: 'boolean', default: false, describe: 'keep this environment (otherwise only TERM, PATH, HOME)' })
     .option('w', { alias: 'workdir', type: 'string', describe: 'working directory inside the container' })
@@ -25,7 +39,8 @@ export function builder(yargs: Argv) {
     .option('j', { alias: 'enforce-jail', type: 'boolean', describe: 'jail the container (the default is jailed; for runc compatibility)' })
     .option('jail', { type: 'boolean', describe: '--no-jail: do not jail it (said loudly on stderr)' })
     .epilogue(
-      'The embedded default: the host\'s /usr, /bin, /lib*, /etc read-only (its shadow, gshadow, sudoers and ' +
+      'With --vfs-context N the root is that context\'s, as it is; the config\'s layout is not used. ' +
+        'The embedded default: the host\'s /usr, /bin, /lib*, /etc read-only (its shadow, gshadow, sudoers and ' +
         'SSH host keys hidden), RAM filesystems at /tmp, /root and /home, a new process list, hostname ' +
         '"fusejail", jailed. Exit status: the command\'s; 125 when fusejail failed, 126 when the command ' +
         'cannot be executed, 127 when it is not found.',
@@ -35,6 +50,15 @@ export function builder(yargs: Argv) {
 interface RunArgs {
   f?: string;
   t?: boolean;
+  i?: boolean;
+  bind?: string[];
+  ramfs?: string[];
+  copy?: string[];
+  u?: string;
+  maxProcesses?: number;
+  vfsContext?: number;
+  processList?: number;
+  hostnameContext?: number;
   d?: boolean;
   name?: string;
   hostname?: string;
@@ -59,6 +83,7 @@ export async function handler(argv: RunArgs): Promise<void> {
     raw = JSON.parse(text) as Record<string, unknown>;
   }
   const file = argv.f ?? 'the embedded default';
+  if (argv.processList !== undefined && argv.p === false) throw new ConfigInvalid('--process-list and --no-pid-isolation contradict each other');
   if (argv.hostname !== undefined) raw.hostname = argv.hostname;
   // NOTE: yargs reads --no-jail as jail=false and --no-pid-isolation as p=false.
   if (argv.j) raw.jail = true;
@@ -71,15 +96,29 @@ export async function handler(argv: RunArgs): Promise<void> {
     raw['pid-isolation'] = false;
     process.stderr.write('fusejail: WARNING: --no-pid-isolation: this container sees and can signal every process of the host\n');
   }
+  // NOTE: mounts from flags come after the config's, so they win where targets nest.
+  const mounts = [...(argv.bind ?? []).map(parseBind), ...(argv.ramfs ?? []).map(parseRamfs), ...(argv.copy ?? []).map(parseCopy)];
+  if (mounts.length > 0) raw.layout = [...((raw.layout as unknown[]) ?? []), ...mounts.map(layoutEntry)];
+  if (argv.maxProcesses !== undefined) {
+    if (!Number.isSafeInteger(argv.maxProcesses) || argv.maxProcesses < 1) throw new ConfigInvalid(`--max-processes ${argv.maxProcesses}: expected a positive whole number`);
+    raw.max_processes = argv.maxProcesses;
+  }
+  const attach = { 'vfs-context': argv.vfsContext, 'process-list': argv.processList, 'hostname-context': argv.hostnameContext };
+  for (const [type, index] of Object.entries(attach)) {
+    if (index !== undefined && (!Number.isSafeInteger(index) || index < 1)) throw new ConfigInvalid(`--${type} ${index}: expected an index (a positive whole number)`);
+    if (index === undefined) delete attach[type as keyof typeof attach];
+  }
   const config = parseConfig(JSON.stringify(raw), file);
   // NOTE: words after "--" stay in yargs' `_`, after the verb.
   const words = [...(argv.command ?? []), ...argv._.slice(1).map(String)];
-  const proc = processSpec({ command: words.length > 0 ? words : [...(config.command ?? [userShell()])], env: argv.e, preserveEnv: argv.E, config, workdir: argv.w });
-  const name = argv.name !== undefined ? { name: argv.name } : {};
+  const user = chooseUser(argv.u, config);
+  const command = words.length > 0 ? words : [...(config.command ?? [userShell(user.uid)])];
+  const proc = processSpec({ command, env: argv.e, preserveEnv: argv.E, config, workdir: argv.w, user });
+  const request = { config: raw, process: proc, attach: attach as Partial<Record<ResourceType, number>>, ...(argv.name !== undefined ? { name: argv.name } : {}) };
   if (argv.d) {
-    const started = await runDetached({ config: raw, process: proc, ...name });
+    const started = await runDetached(request);
     process.stdout.write(`${started.name}\n`);
     return;
   }
-  process.exitCode = await attach({ op: 'run', config: raw, process: proc, tty: argv.t === true, ...name });
+  process.exitCode = await attachTo({ op: 'run', ...request, tty: argv.t === true, interactive: argv.t === true || argv.i === true });
 }

@@ -2,14 +2,9 @@
 import { execFile } from 'node:child_process';
 import t from 'tap';
 import { fusejail, fuseUnavailable } from '../../helpers/fuse.js';
-import { alive, cli, mountsUnder } from '../../helpers/supervisor.js';
+import { alive, cli, mountsUnder, until } from '../../helpers/supervisor.js';
 
 const skip = fuseUnavailable();
-
-async function until(check: () => Promise<boolean>, ms = 5000): Promise<boolean> {
-  for (const end = Date.now() + ms; Date.now() < end; await new Promise((r) => setTimeout(r, 100))) if (await check()) return true;
-  return false;
-}
 
 t.test('a detached container: ls, exec into its resources, ps, rm refused while running, kill, rm', { skip }, async (t) => {
   const { dir, run } = cli(t);

@@ -23,13 +23,15 @@ t.test('the embedded default: jailed, its own processes and hostname, host secre
   t.same(mountsUnder(dir), [], 'no mount or pin is left');
 });
 
-t.test('a SerenityOS-style config; stdin and stdout kept apart from stderr', { skip }, async (t) => {
+t.test('a SerenityOS-style config; -i passes stdin; stdout kept apart from stderr', { skip }, async (t) => {
   const { run } = cli(t);
   const r = await run(['run', '-f', join(repo, 'examples/buggiebox.json'), '--', '/bin/ls', '/']);
   t.equal(r.status, 0);
   t.equal(r.stdout, 'bin\netc\nproc\ntmp\n', 'only what the layout made');
-  const io = await run(['run', '--', 'sh', '-c', 'read l; echo "out:$l"; echo err >&2; exit 5'], 'line\n');
+  const io = await run(['run', '-i', '--', 'sh', '-c', 'read l; echo "out:$l"; echo err >&2; exit 5'], 'line\n');
   t.same(io, { status: 5, stdout: 'out:line\n', stderr: 'err\n' });
+  const closed = await run(['run', '--', 'sh', '-c', 'read l; echo "read:$?:$l"'], 'line\n');
+  t.equal(closed.stdout, 'read:1:\n', 'without -i the command reads end-of-file, not our stdin');
 });
 
 t.test('exit statuses: 127 not found, 126 not executable, 1 for a bad config (nothing created)', { skip }, async (t) => {

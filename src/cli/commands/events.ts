@@ -1,0 +1,33 @@
+// `fusejail events CONTAINER [--json]`: what ran in a container, and every launch its root saw.
+import type { Argv } from 'yargs';
+import { Connection } from '../../client/connection.js';
+import type { ContainerEvent } from '../../protocol/messages.js';
+import { printList } from '../table.js';
+
+export const command = 'events <container>';
+export const describe = 'list the processes started and ended in a container, and every launch (execve) its root allowed or refused';
+
+export function builder(yargs: Argv) {
+  return yargs
+    .positional('container', { type: 'string', demandOption: true, describe: 'a container name (or a unique prefix)' })
+    .option('json', { type: 'boolean', default: false, describe: 'print a JSON array' })
+    .epilogue('The last 1000 events, oldest first. Host PIDs throughout; `start` also gives the PID inside.');
+}
+
+function what(e: ContainerEvent): string {
+  switch (e.kind) {
+    case 'start':
+      return `${e.command} (pid ${e.containerPid} inside)`;
+    case 'exit':
+      return `status ${e.status}`;
+    case 'launch':
+      return `${e.path} as uid ${e.uid}`;
+    case 'refused':
+      return `${e.path} as uid ${e.uid}: ${e.reason === 'setuid' ? 'a set-uid/set-gid file in a jailed container' : 'not in the exec_allow list'}`;
+  }
+}
+
+export async function handler(argv: { container: string; json: boolean }): Promise<void> {
+  const list = (await Connection.ask('events', { container: argv.container })) as ContainerEvent[];
+  printList(argv.json, list, ['TIME', 'EVENT', 'PID', 'WHAT'], (e) => [new Date(e.time).toISOString(), e.kind, String(e.hostPid), what(e)]);
+}

@@ -1,0 +1,19 @@
+// `fusejail expose CONTAINER HOSTDIR`: the container's root, served at another host directory too.
+import { resolve } from 'node:path';
+import type { Argv } from 'yargs';
+import { Connection } from '../../client/connection.js';
+
+export const command = 'expose <container> <hostdir>';
+export const describe = 'serve the container\'s root at HOSTDIR too (an existing empty directory), until it is removed';
+
+export function builder(yargs: Argv) {
+  return yargs
+    .positional('container', { type: 'string', demandOption: true, describe: 'a container name (or a unique prefix)' })
+    .positional('hostdir', { type: 'string', demandOption: true, describe: 'an existing empty directory' })
+    .epilogue('Both directories show the same files, live. fusermount -u HOSTDIR ends this one early.');
+}
+
+export async function handler(argv: { container: string; hostdir: string }): Promise<void> {
+  const { dir } = (await Connection.ask('expose', { container: argv.container, dir: resolve(argv.hostdir) })) as { dir: string };
+  process.stdout.write(`${dir}\n`);
+}
