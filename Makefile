@@ -15,9 +15,14 @@ DEB_NEEDS := libfuse2:/usr/lib/x86_64-linux-gnu/libfuse.so.2 fuse:/usr/bin/fuser
   busybox-static:/bin/busybox patch:/usr/bin/patch python3:/usr/bin/python3 \
   libjansson-dev:/usr/include/jansson.h
 BENCH_NEEDS := bindfs:/usr/bin/bindfs bubblewrap:/usr/bin/bwrap bc:/usr/bin/bc
+# The tests drive an interactive shell through tmux and read process lists with ps; without them
+# (and not root to install them) those tests are skipped with the reason printed.
+TEST_NEEDS := tmux:/usr/bin/tmux procps:/usr/bin/ps
+PREFIX ?= /usr/local
 
-.PHONY: deps debs bench-deps build native ts run test bench clean
+.PHONY: deps debs bench-deps test-deps build native ts run test bench install clean
 
+# $(1): package:file pairs. $(2) non-empty: optional, so a user who is not root is told, not stopped.
 define install_missing
 	@missing=""; for pair in $(1); do pkg=$${pair%%:*}; file=$${pair#*:}; \
 	  [ -e "$$file" ] || missing="$$missing $$pkg"; done; \
@@ -27,7 +32,7 @@ define install_missing
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	  else \
 	    echo "missing Debian packages:$$missing"; \
-	    echo "install them with: sudo apt-get install$$missing"; exit 1; \
+	    echo "install them with: sudo apt-get install$$missing"; $(if $(2),true,exit 1); \
 	  fi; \
 	fi
 endef
@@ -45,6 +50,9 @@ node_modules/.package-lock.json: package.json package-lock.json | debs
 
 bench-deps: deps
 	$(call install_missing,$(BENCH_NEEDS))
+
+test-deps: deps
+	$(call install_missing,$(TEST_NEEDS),optional)
 
 build: deps native ts bin/fusejail
 
@@ -89,7 +97,7 @@ run: build
 	./bin/fusejail run -t -f examples/buggiebox.json
 
 # tap prints its own report; the last line is the plain "N passed, N failed, N skipped" summary.
-test: build build/test/probe
+test: build build/test/probe test-deps
 	@mkdir -p build
 	@set -o pipefail; npx tap 2>&1 | tee build/test.log; status=$$?; \
 	  $(NODE) test/summary.mjs build/test.log; exit $$status
@@ -98,6 +106,10 @@ bench: build bench-deps
 	test/bench/launch.sh
 	test/bench/fuse.sh
 	test/bench/supervisor.sh
+
+# `fusejail` on the PATH: a link to this checkout's command (it finds dist/ through the link).
+install: build
+	ln -sf $(CURDIR)/bin/fusejail $(DESTDIR)$(PREFIX)/bin/fusejail
 
 clean:
 	rm -rf build dist bin $(FUSE_NATIVE)/build
