@@ -47,7 +47,9 @@ interface RawConfig {
   exec_allow?: string[];
 }
 
-const validate = new Ajv({ discriminator: true, allErrors: false, strict: false }).compile(configSchema);
+// NOTE: compiled on first use: most commands never read a config, and compiling costs ~40 ms.
+let compiled: ReturnType<Ajv['compile']> | undefined;
+const validator = () => (compiled ??= new Ajv({ discriminator: true, allErrors: false, strict: false }).compile(configSchema));
 
 const LAYOUT_TYPES = ['root_mount', 'directory', 'copy_custom', 'copy_original', 'symlink', 'mount', 'hide'];
 const FS_TYPES: Record<string, 'ramfs' | 'proc' | 'sys' | 'devpts' | 'bind'> = { RAMFS: 'ramfs', ProcFS: 'proc', SysFS: 'sys', DevPTS: 'devpts', bind: 'bind' };
@@ -162,6 +164,7 @@ export function parseConfig(text: string, file: string): ContainerConfig {
   } catch (cause) {
     throw new ConfigInvalid(`${file}: not valid JSON (${(cause as Error).message})`, { cause });
   }
+  const validate = validator();
   if (!validate(data)) throw new ConfigInvalid(`${file}: ${describe(validate.errors![0]!, data)}`);
   const raw = data as RawConfig;
   const layout = raw.layout.flatMap((entry, i) => layoutOp(file, entry, i));
