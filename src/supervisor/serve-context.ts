@@ -5,7 +5,7 @@ import { ConfigInvalid, FusejailError, MountTableError, isFusejailError } from '
 import { FS_TYPE, isStale, mountedHere, unmount } from '../fuse/mounts.js';
 import { FuseServer } from '../fuse/server.js';
 import { Subtree } from '../fuse/subtree.js';
-import { type MountOp, readConfig } from '../protocol/config.js';
+import { type MountOp, parseConfig, readConfig } from '../protocol/config.js';
 import { ExecPolicy } from '../resources/exec-policy.js';
 import { addMount, buildContext } from '../resources/layout.js';
 import type { VFSRootContext } from '../resources/vfs-root-context.js';
@@ -109,8 +109,23 @@ class Control {
   }
 }
 
+/**
+ * What to serve: from the command line, or (`--spare`) from the supervisor once it needs a server.
+ * NOTE: a spare has paid Node's start and the module loading (~200 ms) before anyone waits.
+ */
+async function task(): Promise<{ config?: string; mountpoint?: string; mkdir?: boolean }> {
+  const { values } = parseArgs({ options: { config: { type: 'string' }, mountpoint: { type: 'string' }, mkdir: { type: 'boolean' }, spare: { type: 'boolean' } } });
+  if (!values.spare) return values;
+  parseConfig('{"hostname":null,"layout":[]}', 'warm-up');
+  const orphaned = () => process.exit(0);
+  process.once('disconnect', orphaned);
+  const given = await new Promise<{ config: string; mountpoint: string }>((resolve) => process.once('message', resolve));
+  process.off('disconnect', orphaned);
+  return given;
+}
+
 async function main(): Promise<number> {
-  const { values } = parseArgs({ options: { config: { type: 'string' }, mountpoint: { type: 'string' }, mkdir: { type: 'boolean' } } });
+  const values = await task();
   if (!values.config || !values.mountpoint) throw new ConfigInvalid('usage: serve-context --config FILE --mountpoint DIR');
   const config = readConfig(values.config);
   if (values.mkdir) mkdirSync(values.mountpoint, { recursive: true, mode: 0o755 });

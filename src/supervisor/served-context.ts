@@ -19,6 +19,32 @@ export class ContextServerFailed extends FusejailError {
 
 type Ask = ControlRequest extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
 
+/** A server process started ahead of need, waiting (modules loaded) to be told what to serve. */
+let spare: ChildProcess | undefined;
+
+function startServer(): ChildProcess {
+  const server = spawn(process.execPath, [serverProgram, '--spare'], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+  server.on('exit', () => spare === server && (spare = undefined));
+  return server;
+}
+
+function takeSpare(): ChildProcess {
+  const server = spare?.connected ? spare : startServer();
+  spare = undefined;
+  return server;
+}
+
+/** At the supervisor's start: the first run should not wait for a server either. */
+export function prepareSpare(): void {
+  spare ??= startServer();
+}
+
+/** At the supervisor's stop: the spare has nothing mounted and just goes. */
+export function stopSpare(): void {
+  spare?.kill('SIGTERM');
+  spare = undefined;
+}
+
 export class ServedContext extends AttachCount {
   private nextId = 1;
   private readonly pending = new Map<number, { resolve: (r: unknown) => void; reject: (e: Error) => void }>();
@@ -58,7 +84,8 @@ export class ServedContext extends AttachCount {
     mkdirSync(root, { recursive: true, mode: 0o755 });
     const configFile = join(dir, 'config.json');
     writeFileSync(configFile, JSON.stringify(config));
-    const server = spawn(process.execPath, [serverProgram, '--config', configFile, '--mountpoint', root], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+    const server = takeSpare();
+    server.send({ config: configFile, mountpoint: root });
     let stderr = '';
     server.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     const exited = new Promise<void>((resolve) => server.on('exit', () => resolve()));
@@ -67,6 +94,8 @@ export class ServedContext extends AttachCount {
       void exited.then(() => resolve(false));
     });
     if (!ready) throw new ContextServerFailed(`VFS root context ${index} could not be served: ${stderr.trim()}`);
+    // NOTE: the next spare starts once this server is up, not competing with it for the CPU.
+    spare ??= startServer();
     return new ServedContext(index, root, server, exited);
   }
 

@@ -14,7 +14,7 @@ import { HostnameContext } from '../resources/hostname-context.js';
 import { PidsLimit } from '../resources/pids-limit.js';
 import { ScopedProcessList } from '../resources/scoped-process-list.js';
 import { type Resource, ResourceList } from './registry.js';
-import { ServedContext } from './served-context.js';
+import { ServedContext, stopSpare } from './served-context.js';
 
 export interface Peer {
   pid: number;
@@ -191,6 +191,7 @@ export class Supervisor {
 
   /** Everything, in reverse order of dependence: processes first, then roots, then names. */
   async teardown(): Promise<void> {
+    stopSpare();
     for (const c of this.containers.values()) await c.release();
     this.containers.clear();
     for (const type of ['process-list', 'vfs-context', 'hostname-context'] as const) {
