@@ -38,7 +38,8 @@ for i in $(seq "$C"); do "$fj" run -d --name "idle$i" -- sh >/dev/null; done
 t1=$(date +%s%N)
 sup=$(cat "$FUSEJAIL_STATE_DIR/supervisor.pid")
 rss() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
-servers=$(pgrep -f "serve-context.js --config $FUSEJAIL_STATE_DIR" || true)
+# NOTE: servers start as spares, so their command line does not name the state directory.
+servers=$("$fj" resources --json | grep -o '"serverPid": [0-9]*' | grep -o '[0-9]*$' || true)
 total=0; n=0
 for p in $servers; do total=$((total + $(rss "$p"))); n=$((n + 1)); done
 t2=$(date +%s%N)

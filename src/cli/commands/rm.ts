@@ -3,7 +3,7 @@ import type { Argv } from 'yargs';
 import { Connection } from '../../client/connection.js';
 
 export const command = 'rm <container>';
-export const describe = 'remove a container and release its resources (a running one only with -f)';
+export const describe = 'remove a container and release its resources (a running one, or one whose files another container mounts, only with -f)';
 
 export function builder(yargs: Argv) {
   return yargs
