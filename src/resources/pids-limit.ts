@@ -39,7 +39,8 @@ async function rmdirWhenEmpty(dir: string): Promise<void> {
       return rmdirSync(dir);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') return;
+      // NOTE: gone already, or still holding a container's cgroup: either way, nothing to do.
+      if (code === 'ENOENT' || code === 'ENOTEMPTY') return;
       if (code !== 'EBUSY') throw err;
       await new Promise((r) => setTimeout(r, 20));
     }
@@ -70,12 +71,17 @@ export class PidsLimit {
     const b = base(stateDir);
     if (!b || !existsSync(b.dir)) return [];
     const cleared = readdirSync(b.dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => join(b.dir, e.name));
-    for (const dir of cleared) await rmdirWhenEmpty(dir);
+    for (const dir of [...cleared, b.dir]) await rmdirWhenEmpty(dir);
     return cleared;
   }
 
-  /** Call once its processes were killed. */
-  destroy(): Promise<void> {
-    return rmdirWhenEmpty(this.path);
+  /** Call once its processes were killed. The supervisor's directory goes with its last limit. */
+  async destroy(): Promise<void> {
+    await rmdirWhenEmpty(this.path);
+    try {
+      rmdirSync(join(this.path, '..'));
+    } catch {
+      // NOTE: another container of this supervisor still has a limit (ENOTEMPTY/EBUSY).
+    }
   }
 }

@@ -1,6 +1,6 @@
 // unshare_attach by index, SerenityOS's removal rules, and the run flags that shape a container.
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { fuseUnavailable, tempDir } from '../../helpers/fuse.js';
@@ -91,7 +91,7 @@ t.test('--max-processes: a fork bomb stops at the limit, and the cgroup goes wit
   const members = (JSON.parse((await run(['ps', 'bomb', '--json'])).stdout) as { containerPid: number }[]).filter((p) => p.containerPid !== 1);
   t.ok(members.length >= 6 && members.length <= 8, `at most 8 processes at once (${members.length} left)`);
   await run(['rm', '-f', 'bomb']);
-  t.same(existsSync(ours) ? readdirSync(ours, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name) : [], [], 'no container cgroup left');
+  t.notOk(existsSync(ours), 'no cgroup of ours left, not even the supervisor\'s directory');
   const bad = await run(['run', '--max-processes', '0', '--', 'true']);
   t.same([bad.status, bad.stderr], [1, 'fusejail: --max-processes 0: expected a positive whole number\n']);
 });
