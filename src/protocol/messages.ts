@@ -47,6 +47,8 @@ export type Request =
   /** Serve a container's root at another host directory too (until the container goes). */
   | { v: 1; id: number; op: 'expose'; container: string; dir: string }
   | { v: 1; id: number; op: 'events'; container: string }
+  /** The host directory serving a container's root. */
+  | { v: 1; id: number; op: 'root'; container: string }
   /** Ends what still runs (with force), releases the resources, forgets the container. */
   | { v: 1; id: number; op: 'rm'; container: string; force: boolean }
   /** To a run's process, on the run's connection and id: bytes (base64), end of input, size, signal. */
@@ -135,6 +137,16 @@ export interface ErrorReply {
 }
 
 export type Response = { v: 1; id: number; ok: true; result: unknown } | { v: 1; id: number; ok: false; error: ErrorReply };
+
+// NOTE: a record over the union, so the compiler insists on every operation and no other.
+const OPERATIONS: Record<Request['op'], true> = {
+  create: true, resources: true, shutdown: true, run: true, exec: true, ls: true, ps: true, kill: true, mounts: true,
+  hostname: true, 'mount-add': true, 'mount-rm': true, 'mount-copy': true, expose: true, events: true, root: true,
+  rm: true, input: true, eof: true, resize: true, signal: true,
+};
+
+/** Whether a request names an operation of this protocol. */
+export const isOperation = (value: unknown): value is Request['op'] => typeof value === 'string' && Object.hasOwn(OPERATIONS, value);
 
 /** A request line longer than this is refused without being parsed. */
 export const MAX_LINE_BYTES = 1 << 20;

@@ -119,23 +119,19 @@ export class Container {
             : undefined;
       const container = new Container(options.name, config, options.process.argv, options.detached, vfs, list, uts, maker, onGone);
       held.length = 0;
+      // NOTE: from here the container owns its resources; its release undoes everything.
       try {
         container.limit = config.maxProcesses !== undefined ? maker.pidsLimit(options.name, config.maxProcesses) : undefined;
-      } catch (err) {
-        await container.release();
-        throw err;
-      }
-      container.base = {
-        root: vfs.root,
-        cgroup: container.limit?.path ?? null,
-        pidns: list?.namespacePath ?? null,
-        utsns: uts?.path ?? null,
-        hostname: null,
-        proc: await isDirectory(join(vfs.root, 'proc')),
-        dev: await isDirectory(join(vfs.root, 'dev')),
-        jail: config.jail,
-      };
-      try {
+        container.base = {
+          root: vfs.root,
+          cgroup: container.limit?.path ?? null,
+          pidns: list?.namespacePath ?? null,
+          utsns: uts?.path ?? null,
+          hostname: null,
+          proc: await isDirectory(join(vfs.root, 'proc')),
+          dev: await isDirectory(join(vfs.root, 'dev')),
+          jail: config.jail,
+        };
         const { started, process } = await container.launch(options.process, options.terminal, emit, 'main');
         return { container, started, process };
       } catch (err) {
@@ -166,7 +162,7 @@ export class Container {
     // NOTE: a command that never started is answered by the error alone, not also by an exit;
     // one that started and ended at once reports its exit right after its start.
     let started: Started | undefined;
-    let ended: number | undefined;
+    let endedEarly: number | undefined;
     const finish = async (status: number) => {
       if (started) this.processes.delete(started.hostPid);
       if (started) this.record({ time: Date.now(), kind: 'exit', hostPid: started.hostPid, status });
@@ -174,16 +170,18 @@ export class Container {
       if (role === 'main' && !this.detached) await this.release();
       emit({ event: 'exit', status });
     };
+    let gone!: () => void;
+    const ended = new Promise<void>((resolve) => (gone = resolve));
     launch.onExit((status) => {
       for (const r of this.resources) r.detach();
       if (started) void finish(status);
-      else ended = status;
+      else endedEarly = status;
+      gone();
     });
-    const gone = new Promise<void>((resolve) => launch.onExit(() => resolve()));
     started = await launch.started;
-    this.processes.set(started.hostPid, { launch, containerPid: started.containerPid, argv: spec.argv, ended: gone });
+    this.processes.set(started.hostPid, { launch, containerPid: started.containerPid, argv: spec.argv, ended });
     this.record({ time: Date.now(), kind: 'start', hostPid: started.hostPid, containerPid: started.containerPid, command: spec.argv.join(' ') });
-    if (ended !== undefined) void finish(ended);
+    if (endedEarly !== undefined) void finish(endedEarly);
     return { started, process: launch };
   }
 
@@ -277,11 +275,19 @@ export class Container {
 
   async mountRm(target: string): Promise<void> {
     await this.vfs.ask({ op: 'mount-rm', target: canonicalOrRefuse('mount target', target) });
-    for (const source of this.borrowed(target)) source.lent.forEach((l) => l.borrower === this && l.target === target && source.lent.delete(l));
+    this.returnBorrowed(target);
   }
 
+  /** The containers whose files this one mounts (at `target`, or anywhere). */
   private borrowed(target?: string): Container[] {
     return this.maker.containers().filter((c) => [...c.lent].some((l) => l.borrower === this && (target === undefined || l.target === target)));
+  }
+
+  /** Those containers no longer lend to this one (at `target`, or anywhere). */
+  private returnBorrowed(target?: string): void {
+    for (const source of this.borrowed(target)) {
+      for (const l of source.lent) if (l.borrower === this && (target === undefined || l.target === target)) source.lent.delete(l);
+    }
   }
 
   /**
@@ -348,7 +354,7 @@ export class Container {
     this.watching.dispose();
     for (const { borrower, target } of this.lent) await borrower.vfs.ask({ op: 'mount-rm', target }).catch(() => {});
     this.lent.clear();
-    for (const source of this.borrowed()) source.lent.forEach((l) => l.borrower === this && source.lent.delete(l));
+    this.returnBorrowed();
     // NOTE: a process list may be shared with other containers, so this one's processes are
     // killed one by one: each payload, its process group, and its launcher; then awaited, so
     // that attach counts are right when the resources are let go.

@@ -78,7 +78,7 @@ export class ServedContext extends AttachCount {
    * layout. NOTE: one process per context (DESIGN §2), tied to us by an IPC channel: when the
    * supervisor dies, the channel closes and the server unmounts and exits.
    */
-  static async create(index: number, directory: string, config: Record<string, unknown> = { hostname: null, layout: [] }): Promise<ServedContext> {
+  static async create(index: number, directory: string, config: Record<string, unknown>): Promise<ServedContext> {
     const dir = join(directory, String(index));
     const root = join(dir, 'root');
     mkdirSync(root, { recursive: true, mode: 0o755 });
@@ -95,7 +95,7 @@ export class ServedContext extends AttachCount {
     });
     if (!ready) throw new ContextServerFailed(`VFS root context ${index} could not be served: ${stderr.trim()}`);
     // NOTE: the next spare starts once this server is up, not competing with it for the CPU.
-    spare ??= startServer();
+    prepareSpare();
     return new ServedContext(index, root, server, exited);
   }
 
@@ -103,8 +103,8 @@ export class ServedContext extends AttachCount {
   ask(request: Ask): Promise<unknown> {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
       if (!this.server.connected) return reject(new ContextServerFailed(`the server of VFS root context ${this.index} is gone`));
+      this.pending.set(id, { resolve, reject });
       this.server.send({ ...request, id });
     });
   }

@@ -4,7 +4,7 @@ import { type Server, type Socket, createServer } from 'node:net';
 import { constants } from 'node:os';
 import { fsat } from '../fuse/fsat.js';
 import { LineDecoder } from '../protocol/framing.js';
-import { PROTOCOL_VERSION, type Request, type Response, type StreamEvent, isResourceType } from '../protocol/messages.js';
+import { PROTOCOL_VERSION, type Request, type Response, type StreamEvent, isOperation, isResourceType } from '../protocol/messages.js';
 import type { Launch } from '../launcher/launch.js';
 import { type Peer, Refused, type Supervisor, errorReply } from './supervisor.js';
 
@@ -15,7 +15,7 @@ function validate(value: unknown): Request {
   if (r.v !== PROTOCOL_VERSION) throw new Refused('EINVAL', `request: protocol version ${JSON.stringify(r.v)} is not ${PROTOCOL_VERSION}`);
   if (typeof r.id !== 'number') throw new Refused('EINVAL', 'request: "id" must be a number');
   if (r.op === 'create' && !isResourceType(r.type)) throw new Refused('EINVAL', `request: unknown resource type ${JSON.stringify(r.type)}`);
-  if (!['create', 'resources', 'shutdown', 'run', 'exec', 'ls', 'ps', 'kill', 'rm', 'hostname', 'mounts', 'mount-add', 'mount-rm', 'mount-copy', 'expose', 'events', 'input', 'eof', 'resize', 'signal'].includes(r.op as string)) {
+  if (!isOperation(r.op)) {
     throw new Refused('EINVAL', `request: unknown operation ${JSON.stringify(r.op)}`);
   }
   return r as Request;

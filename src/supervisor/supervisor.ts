@@ -152,6 +152,8 @@ export class Supervisor {
         return { dir: await this.container(request.container).expose(request.dir) };
       case 'events':
         return this.container(request.container).eventLog();
+      case 'root':
+        return { root: this.container(request.container).info().root };
       case 'hostname':
         return { hostname: await this.container(request.container).hostname(request.set) };
       case 'run':
@@ -168,18 +170,18 @@ export class Supervisor {
     }
   }
 
-  private create(type: ResourceType): Promise<Resource> {
+  /** unshare_create: an empty root (which stays, as in SerenityOS), a list, or the host's name. */
+  private async create(type: ResourceType): Promise<Resource> {
     switch (type) {
       case 'process-list':
-        return this.lists[type].create((i) => ScopedProcessList.create(i));
-      case 'vfs-context':
-        return this.lists[type].create(async (i) => {
-          const context = await ServedContext.create(i, join(this.dir, 'vfs'));
-          this.standing.add(context);
-          return context;
-        });
+        return this.maker.processList();
+      case 'vfs-context': {
+        const context = await this.maker.vfsContext({ hostname: null, layout: [] });
+        this.standing.add(context);
+        return context;
+      }
       case 'hostname-context':
-        return this.lists[type].create((i) => HostnameContext.create(i, join(this.dir, 'ns'), hostname()));
+        return this.maker.hostnameContext(hostname());
     }
   }
 
