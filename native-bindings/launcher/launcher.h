@@ -25,6 +25,14 @@
 
 enum { EXIT_SETUP = 125, EXIT_CANNOT_EXEC = 126, EXIT_NOT_FOUND = 127 };
 
+// A kernel filesystem the layout asks for (ProcFS, SysFS, DevPTS), mounted over its FUSE mount point.
+enum kernel_fs { FS_PROC, FS_SYSFS, FS_DEVPTS };
+struct kernel_mount {
+  enum kernel_fs fs;
+  const char *target;     // absolute, inside the container
+  bool read_only;
+};
+
 struct plan {
   char **argv;
   char **env;
@@ -34,7 +42,8 @@ struct plan {
   const char *utsns;      // a pinned UTS namespace to join, or NULL
   const char *hostname;   // with a new UTS namespace, when utsns is NULL
   const char *cgroup;     // a pids cgroup directory the payload joins first, or NULL
-  bool proc;              // mount /proc (of the joined PID namespace) with runc's masks
+  struct kernel_mount *mounts;  // in layout order; proc gets runc's masks
+  size_t nmounts;
   bool dev;               // mount a minimal /dev and a new devpts instance
   bool jail;
   bool tty;

@@ -68,7 +68,21 @@ int plan_parse (const char *json, struct plan *plan, char *error, size_t error_s
   if (bad || (plan->cgroup && plan->cgroup[0] != '/')) BAD("cgroup");
   plan->nonce = opt_string(document, "nonce", &bad);
   if (bad) BAD("nonce");
-  plan->proc = json_is_true(json_object_get(document, "proc"));
+  json_t *mounts = json_object_get(document, "mounts");
+  if (!json_is_array(mounts)) BAD("mounts");
+  plan->nmounts = json_array_size(mounts);
+  plan->mounts = calloc(plan->nmounts + 1, sizeof *plan->mounts);
+  for (size_t i = 0; i < plan->nmounts; i++) {
+    json_t *m = json_array_get(mounts, i);
+    const char *fs = opt_string(m, "fs", &bad), *target = opt_string(m, "target", &bad);
+    if (bad || fs == NULL || target == NULL || target[0] != '/') BAD("mounts");
+    if (strcmp(fs, "proc") == 0) plan->mounts[i].fs = FS_PROC;
+    else if (strcmp(fs, "sysfs") == 0) plan->mounts[i].fs = FS_SYSFS;
+    else if (strcmp(fs, "devpts") == 0) plan->mounts[i].fs = FS_DEVPTS;
+    else BAD("mounts[].fs");
+    plan->mounts[i].target = target;
+    plan->mounts[i].read_only = json_is_true(json_object_get(m, "read_only"));
+  }
   plan->dev = json_is_true(json_object_get(document, "dev"));
   plan->jail = json_is_true(json_object_get(document, "jail"));
   plan->tty = json_is_true(json_object_get(document, "tty"));

@@ -27,18 +27,20 @@ static int path_in (char *buf, size_t size, const char *root, const char *rel) {
 #define JOIN(buf, root, rel, stage) \
   if (path_in(buf, sizeof buf, root, rel) < 0) return fail_with(f, stage, ENAMETOOLONG, "path %s/%s is too long", root, rel)
 
-static int mount_proc (const struct plan *plan, struct failure *f) {
+// NOTE: kernel filesystems never carry set-uid files or devices for the container to use.
+static const unsigned long KERNEL_FLAGS = MS_NOSUID | MS_NODEV | MS_NOEXEC;
+
+static int mount_proc (const char *target, bool read_only, struct failure *f) {
 #define STAGE "mount-proc"
-  char target[4096], path[4096];
-  JOIN(target, plan->root, "proc", STAGE);
-  if (mount("proc", target, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) {
-    return fail_with(f, "mount-proc", errno, "cannot mount /proc at %s", target);
+  char path[4096];
+  if (mount("proc", target, "proc", KERNEL_FLAGS | (read_only ? MS_RDONLY : 0), NULL) < 0) {
+    return fail_with(f, STAGE, errno, "cannot mount proc at %s", target);
   }
   for (size_t i = 0; i < sizeof PROC_READ_ONLY / sizeof *PROC_READ_ONLY; i++) {
     JOIN(path, target, PROC_READ_ONLY[i], STAGE);
     if (access(path, F_OK) < 0) continue;
     if (mount(path, path, NULL, MS_BIND | MS_REC, NULL) < 0 ||
-        mount(NULL, path, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) {
+        mount(NULL, path, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | KERNEL_FLAGS, NULL) < 0) {
       return fail_with(f, "mask-proc", errno, "cannot make /proc/%s read-only", PROC_READ_ONLY[i]);
     }
   }
@@ -47,7 +49,7 @@ static int mount_proc (const struct plan *plan, struct failure *f) {
     JOIN(path, target, PROC_MASKED[i], STAGE);
     if (lstat(path, &st) < 0) continue;
     int rc = S_ISDIR(st.st_mode)
-      ? mount("tmpfs", path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0")
+      ? mount("tmpfs", path, "tmpfs", MS_RDONLY | KERNEL_FLAGS, "size=0")
       : mount("/dev/null", path, NULL, MS_BIND, NULL);
     if (rc < 0) return fail_with(f, "mask-proc", errno, "cannot mask /proc/%s", PROC_MASKED[i]);
   }
@@ -55,6 +57,39 @@ static int mount_proc (const struct plan *plan, struct failure *f) {
 }
 
 #undef STAGE
+
+static int mount_devpts (const char *target, bool read_only, struct failure *f) {
+  if (mount("devpts", target, "devpts", MS_NOSUID | MS_NOEXEC | (read_only ? MS_RDONLY : 0), "newinstance,ptmxmode=0666,mode=0620") < 0) {
+    return fail_with(f, "mount-devpts", errno, "cannot mount a new devpts instance at %s", target);
+  }
+  return 0;
+}
+
+// NOTE: sysfs is always read-only (DESIGN §1): container root is host uid 0, and /sys has
+// root-writable knobs no capability guards.
+static int mount_sysfs (const char *target, struct failure *f) {
+  if (mount("sysfs", target, "sysfs", MS_RDONLY | KERNEL_FLAGS, NULL) < 0) {
+    return fail_with(f, "mount-sysfs", errno, "cannot mount sysfs at %s", target);
+  }
+  return 0;
+}
+
+// The layout's kernel filesystems, in layout order. A target under /dev is in our tmpfs, not in
+// the FUSE root, so it may have to be made first.
+static int mount_kernel (const struct plan *plan, struct failure *f) {
+  char path[4096];
+  for (size_t i = 0; i < plan->nmounts; i++) {
+    const struct kernel_mount *m = &plan->mounts[i];
+    JOIN(path, plan->root, m->target + 1, "mount-kernel");
+    if (mkdir(path, 0755) < 0 && errno != EEXIST) return fail_with(f, "mount-kernel", errno, "no mount point for %s", m->target);
+    int rc = m->fs == FS_PROC ? mount_proc(path, m->read_only, f)
+      : m->fs == FS_SYSFS ? mount_sysfs(path, f)
+      : mount_devpts(path, m->read_only, f);
+    if (rc < 0) return -1;
+  }
+  return 0;
+}
+
 static int mount_dev (const struct plan *plan, struct failure *f) {
 #define STAGE "mount-dev"
   char dev[4096], path[4096];
@@ -72,10 +107,8 @@ static int mount_dev (const struct plan *plan, struct failure *f) {
     if (mount(host, path, NULL, MS_BIND, NULL) < 0) return fail_with(f, "mount-dev", errno, "cannot bind %s", host);
   }
   JOIN(path, dev, "pts", STAGE);
-  if (mkdir(path, 0755) < 0 ||
-      mount("devpts", path, "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620") < 0) {
-    return fail_with(f, "mount-devpts", errno, "cannot mount a new devpts instance at %s", path);
-  }
+  if (mkdir(path, 0755) < 0) return fail_with(f, "mount-devpts", errno, "cannot make %s", path);
+  if (mount_devpts(path, false, f) < 0) return -1;
   static const char *const LINKS[][2] = {
     { "pts/ptmx", "ptmx" }, { "/proc/self/fd", "fd" }, { "/proc/self/fd/0", "stdin" },
     { "/proc/self/fd/1", "stdout" }, { "/proc/self/fd/2", "stderr" },
@@ -99,7 +132,7 @@ int rootfs_enter (const struct plan *plan, struct failure *f) {
     return fail_with(f, "bind-root", errno, "cannot bind the container root %s", plan->root);
   }
   if (plan->dev && mount_dev(plan, f) < 0) return -1;
-  if (plan->proc && mount_proc(plan, f) < 0) return -1;
+  if (mount_kernel(plan, f) < 0) return -1;
   if (chdir(plan->root) < 0) return fail_with(f, "pivot-root", errno, "cannot enter %s", plan->root);
   if (syscall(SYS_pivot_root, ".", ".") < 0) return fail_with(f, "pivot-root", errno, "pivot_root into %s failed", plan->root);
   if (umount2(".", MNT_DETACH) < 0) return fail_with(f, "pivot-root", errno, "cannot detach the old root");

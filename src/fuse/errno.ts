@@ -9,13 +9,16 @@ export function errno(name: ErrnoName): number {
 
 /** Thrown inside backends; the FUSE server turns it into a reply, never into a crash. */
 export class FsError extends Error {
-  constructor(readonly errno: number) {
-    super(`errno ${-errno}`);
+  constructor(
+    readonly errno: number,
+    name?: ErrnoName,
+  ) {
+    super(name ?? `errno ${-errno}`);
   }
 }
 
 export function fail(name: ErrnoName): never {
-  throw new FsError(errno(name));
+  throw new FsError(errno(name), name);
 }
 
 /** Maps anything a backend threw to a negative errno (EIO for what is not a filesystem error). */

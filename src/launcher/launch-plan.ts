@@ -1,5 +1,22 @@
 // The plan the native launcher carries out: what to run, in which namespaces and root, as whom.
 import { fileURLToPath } from 'node:url';
+import type { LayoutOp } from '../protocol/config.js';
+
+/** A kernel filesystem the launcher mounts over the root's mount point for it. */
+export interface KernelMount {
+  fs: 'proc' | 'sysfs' | 'devpts';
+  target: string;
+  read_only: boolean;
+}
+
+const KERNEL_FS = { proc: 'proc', sys: 'sysfs', devpts: 'devpts' } as const;
+
+/** The layout's ProcFS, SysFS and DevPTS mounts, in layout order. */
+export function kernelMounts(layout: readonly LayoutOp[]): KernelMount[] {
+  return layout.flatMap((op) =>
+    op.op === 'mount' && op.kind !== 'bind' && op.kind !== 'ramfs' ? [{ fs: KERNEL_FS[op.kind], target: op.target, read_only: op.readOnly }] : [],
+  );
+}
 
 /** The JSON the launcher reads from $FUSEJAIL_PLAN (native-bindings/launcher/plan.c). */
 export interface LaunchPlan {
@@ -18,7 +35,8 @@ export interface LaunchPlan {
   hostname: string | null;
   /** A pids cgroup directory the payload joins before anything else (its process limit), or null. */
   cgroup: string | null;
-  proc: boolean;
+  mounts: readonly KernelMount[];
+  /** A minimal /dev (a tmpfs with harmless devices and a new devpts), where the root has /dev. */
   dev: boolean;
   jail: boolean;
   user: { uid: number; gid: number; groups: readonly number[] };

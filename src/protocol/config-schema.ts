@@ -2,6 +2,15 @@
 
 const absolutePath = { type: 'string', minLength: 1 } as const;
 
+/** fs_type names: fusejail's, then SerenityOS's kernel names for the same filesystems. */
+export const FS_TYPE_NAMES = { ProcFS: 'proc', SysFS: 'sys', RAMFS: 'ramfs', DevPTS: 'devpts', bind: 'bind' } as const;
+export const SERENITY_FS_TYPE_NAMES = { proc: 'proc', sys: 'sys', ram: 'ramfs', DevPtsFS: 'devpts', devpts: 'devpts' } as const;
+export const fsKind = (name: string) =>
+  FS_TYPE_NAMES[name as keyof typeof FS_TYPE_NAMES] ?? SERENITY_FS_TYPE_NAMES[name as keyof typeof SERENITY_FS_TYPE_NAMES];
+
+/** A mount's `source`: a host path for bind, otherwise ignored (SerenityOS writes "none" or null). */
+const source = { type: ['string', 'null'] } as const;
+
 const entry = (type: string, properties: Record<string, unknown>, required: string[]) =>
   ({
     type: 'object',
@@ -26,6 +35,7 @@ export const configSchema = {
     layout: {
       type: 'array',
       description: 'The root filesystem, built in order.',
+      minItems: 1,
       items: {
         type: 'object',
         required: ['type'],
@@ -35,14 +45,16 @@ export const configSchema = {
             type: 'object',
             properties: {
               type: { const: 'root_mount' },
-              fs_type: { const: 'RAMFS' },
-              source: absolutePath,
+              fs_type: { enum: ['RAMFS', 'ram'] },
+              source: { type: ['string', 'null'], minLength: 1 },
               read_only: { type: 'boolean' },
             },
             required: ['type'],
             additionalProperties: false,
           },
           entry('directory', { target: absolutePath, mode: { type: 'string', pattern: '^0?[0-7]{3,4}$' } }, ['target']),
+          // SerenityOS's read-write bind mount of a host path.
+          entry('bindmount', { source: absolutePath, target: absolutePath }, ['source', 'target']),
           entry('copy_custom', { source: absolutePath, target: absolutePath }, ['source', 'target']),
           entry('copy_original', { sources: { type: 'array', items: absolutePath, minItems: 1 } }, ['sources']),
           entry('symlink', { path: absolutePath, target: { type: 'string', minLength: 1 } }, ['path', 'target']),
@@ -51,9 +63,9 @@ export const configSchema = {
           entry(
             'mount',
             {
-              source: { type: 'string' },
+              source,
               target: absolutePath,
-              fs_type: { enum: ['ProcFS', 'SysFS', 'RAMFS', 'DevPTS', 'bind'] },
+              fs_type: { enum: [...Object.keys(FS_TYPE_NAMES), ...Object.keys(SERENITY_FS_TYPE_NAMES)] },
               read_only: { type: 'boolean' },
             },
             ['target', 'fs_type'],
@@ -67,6 +79,6 @@ export const configSchema = {
     max_processes: { type: 'integer', minimum: 1, description: 'Extension: pids limit of the process list.' },
     exec_allow: { type: 'array', items: absolutePath, description: 'Extension: when jailed, the only paths that may be executed.' },
   },
-  required: ['hostname', 'layout'],
+  required: ['jail', 'pid-isolation', 'hostname', 'layout'],
   additionalProperties: false,
 } as const;

@@ -3,7 +3,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { Ajv, type ErrorObject } from 'ajv';
 import { ConfigInvalid } from '../errors.js';
 import { canonicalPath } from './canonical-path.js';
-import { configSchema } from './config-schema.js';
+import { configSchema, FS_TYPE_NAMES, fsKind, SERENITY_FS_TYPE_NAMES } from './config-schema.js';
 
 /** One step of building a root filesystem, in layout order (SerenityOS's layout entry types). */
 export type LayoutOp =
@@ -51,8 +51,7 @@ interface RawConfig {
 let compiled: ReturnType<Ajv['compile']> | undefined;
 const validator = () => (compiled ??= new Ajv({ discriminator: true, allErrors: false, strict: false }).compile(configSchema));
 
-const LAYOUT_TYPES = ['root_mount', 'directory', 'copy_custom', 'copy_original', 'symlink', 'mount', 'hide'];
-const FS_TYPES: Record<string, 'ramfs' | 'proc' | 'sys' | 'devpts' | 'bind'> = { RAMFS: 'ramfs', ProcFS: 'proc', SysFS: 'sys', DevPTS: 'devpts', bind: 'bind' };
+const LAYOUT_TYPES = ['root_mount', 'directory', 'copy_custom', 'copy_original', 'symlink', 'mount', 'bindmount', 'hide'];
 
 /** "/layout/3/target" -> "layout[3].target" */
 function jsonPath(pointer: string): string {
@@ -78,13 +77,21 @@ function describe(error: ErrorObject, data: unknown): string {
       return `${at}: unknown key "${(error.params as { additionalProperty: string }).additionalProperty}"`;
     case 'discriminator': {
       const tag = (error.params as { tag: string; tagValue: unknown }).tagValue;
+      if (tag === 'copy_executable') return `${at}.type: "copy_executable" (SerenityOS's copy of a program with its libraries) is not supported; bind the host's /usr read-only, or copy_original the program and each library`;
       return `${at}.type: ${JSON.stringify(tag)} is not a layout type (expected one of ${LAYOUT_TYPES.join(', ')})`;
     }
+    case 'minItems':
+      if (at === 'layout') return 'layout: is empty (SerenityOS runc then keeps the caller\'s root; a fusejail container always gets its own, so describe it, e.g. as in examples/default.json)';
+      return `${at}: ${shown} ${error.message ?? 'is too short'}`;
     case 'type':
       return `${at}: expected ${(error.params as { type: string | string[] }).type.toString().replace(',', ' or ')}, got ${shown}`;
     case 'const':
       return `${at}: expected ${JSON.stringify((error.params as { allowedValue: unknown }).allowedValue)}, got ${shown}`;
     case 'enum':
+      if (at.endsWith('.fs_type') && (error.params as { allowedValues: unknown[] }).allowedValues.includes('bind')) {
+        const names = (o: object) => Object.keys(o).map((v) => JSON.stringify(v)).join(', ');
+        return `${at}: expected one of ${names(FS_TYPE_NAMES)} (or SerenityOS's ${names(SERENITY_FS_TYPE_NAMES)}), got ${shown}`;
+      }
       return `${at}: expected one of ${(error.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}, got ${shown}`;
     default:
       return `${at}: ${shown} ${error.message ?? 'is invalid'}`;
@@ -123,8 +130,9 @@ function layoutOp(file: string, raw: RawEntry, i: number): LayoutOp[] {
   switch (raw.type) {
     case 'root_mount':
       if (i !== 0) throw new ConfigInvalid(`${file}: layout[${i}]: root_mount must be the first layout entry`);
-      if (raw.source !== undefined && raw.fs_type !== undefined) throw new ConfigInvalid(`${file}: layout[0]: give either fs_type "RAMFS" or a host source, not both`);
-      if (raw.source === undefined) return [{ op: 'root', kind: 'ramfs' }];
+      // NOTE: SerenityOS writes fs_type "RAMFS" with source null or "none"; a host source alone is ours.
+      if (raw.source === undefined || raw.source === null || (raw.fs_type !== undefined && raw.source === 'none')) return [{ op: 'root', kind: 'ramfs' }];
+      if (raw.fs_type !== undefined) throw new ConfigInvalid(`${file}: layout[0]: give either fs_type "RAMFS" or a host source, not both`);
       return [{ op: 'root', kind: 'bind', source: hostSource(file, at('source'), str('source')), readOnly: raw.read_only === true }];
     case 'directory': {
       const mode = raw.mode === undefined ? 0o700 : parseInt(str('mode'), 8);
@@ -141,8 +149,10 @@ function layoutOp(file: string, raw: RawEntry, i: number): LayoutOp[] {
       return [{ op: 'symlink', path: canonical(file, at('path'), str('path')), target: str('target') }];
     case 'hide':
       return [{ op: 'hide', path: canonical(file, at('path'), str('path')) }];
+    case 'bindmount':
+      return [{ op: 'mount', kind: 'bind', source: hostSource(file, at('source'), str('source')), target: canonical(file, at('target'), str('target')), readOnly: false }];
     case 'mount': {
-      const kind = FS_TYPES[str('fs_type')]!;
+      const kind = fsKind(str('fs_type'));
       const target = canonical(file, at('target'), str('target'));
       const readOnly = raw.read_only === true || kind === 'sys';
       if (kind === 'bind') {
@@ -156,6 +166,58 @@ function layoutOp(file: string, raw: RawEntry, i: number): LayoutOp[] {
   }
 }
 
+const parentOf = (path: string) => path.slice(0, path.lastIndexOf('/')) || '/';
+const ancestors = (path: string) => {
+  const out: string[] = [];
+  for (let p = path; p !== '/'; p = parentOf(p)) out.push(p);
+  return out;
+};
+
+function isHostDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A `directory` entry makes one level, as SerenityOS's mkdir does: its parent must be there when
+ * the entry runs: made by an earlier entry, on the way to a mount, or in a host tree that shows
+ * through. NOTE: checked here so that a bad layout is refused before anything is created.
+ */
+function checkDirectoryParents(file: string, entries: readonly RawEntry[], ops: readonly LayoutOp[][]): void {
+  const known = new Set<string>(['/']);
+  const mounts: { target: string; host?: string }[] = [];
+  const links: string[] = [];
+  ops.forEach((list, i) => {
+    for (const op of list) {
+      if (op.op === 'root') {
+        if (op.kind === 'bind') mounts.push({ target: '/', host: op.source });
+        continue;
+      }
+      if (op.op === 'hide') continue;
+      const target = op.op === 'symlink' ? op.path : op.target;
+      if (op.op === 'directory') {
+        const parent = parentOf(target);
+        const under = mounts.filter((m) => m.target === '/' || parent === m.target || parent.startsWith(`${m.target}/`)).sort((a, b) => b.target.length - a.target.length)[0];
+        const shows = known.has(parent) || (under?.host !== undefined && isHostDirectory(under.host + parent.slice(under.target.length)));
+        if (!shows && !links.some((l) => parent === l || parent.startsWith(`${l}/`))) {
+          throw new ConfigInvalid(`${file}: layout[${i}].target: ${JSON.stringify(entries[i]!.target)} needs its parent ${parent} first (a directory entry makes one level)`);
+        }
+        known.add(target);
+        continue;
+      }
+      if (op.op === 'symlink') {
+        links.push(target);
+        continue;
+      }
+      for (const a of ancestors(target)) known.add(a);
+      mounts.push({ target, ...(op.op === 'copy' || op.kind === 'bind' ? { host: op.source } : {}) });
+    }
+  });
+}
+
 /** Validates everything before returning; nothing on the system is touched but stat(2) of sources. */
 export function parseConfig(text: string, file: string): ContainerConfig {
   let data: unknown;
@@ -167,7 +229,9 @@ export function parseConfig(text: string, file: string): ContainerConfig {
   const validate = validator();
   if (!validate(data)) throw new ConfigInvalid(`${file}: ${describe(validate.errors![0]!, data)}`);
   const raw = data as RawConfig;
-  const layout = raw.layout.flatMap((entry, i) => layoutOp(file, entry, i));
+  const ops = raw.layout.map((entry, i) => layoutOp(file, entry, i));
+  checkDirectoryParents(file, raw.layout, ops);
+  const layout = ops.flat();
   const targets = new Map<string, number>();
   raw.layout.forEach((entry, i) => {
     const t = (entry.type === 'symlink' ? entry.path : entry.target) as string | undefined;

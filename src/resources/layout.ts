@@ -1,4 +1,5 @@
 // Builds a VFSRootContext from a validated layout, entry by entry, in layout order.
+import { ConfigInvalid, isFusejailError } from '../errors.js';
 import { Bind } from '../fuse/bind.js';
 import { Copy } from '../fuse/copy.js';
 import { Ramfs } from '../fuse/ramfs.js';
@@ -44,16 +45,15 @@ export async function buildContext(id: number, layout: readonly LayoutOp[], poli
       : {};
   const context = VFSRootContext.create(id, { ...root, policy });
   for (const op of layout) {
-    if (op.op === 'root') continue;
-    if (op.op === 'directory') {
-      await context.mkdir(op.target, op.mode, ROOT);
-      continue;
+    try {
+      if (op.op === 'directory') await context.mkdir(op.target, op.mode, ROOT);
+      else if (op.op === 'hide') context.hide(op.path);
+      else if (op.op !== 'root') await addMount(context, op);
+    } catch (err) {
+      if (isFusejailError(err)) throw err;
+      const what = op.op === 'symlink' || op.op === 'hide' ? op.path : op.op === 'root' ? '/' : op.target;
+      throw new ConfigInvalid(`layout: ${op.op} ${what}: ${(err as Error).message}`, { cause: err });
     }
-    if (op.op === 'hide') {
-      context.hide(op.path);
-      continue;
-    }
-    await addMount(context, op);
   }
   return context;
 }

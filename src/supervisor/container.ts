@@ -3,7 +3,7 @@ import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { realpath, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Launch, type Started } from '../launcher/launch.js';
-import type { LaunchPlan } from '../launcher/launch-plan.js';
+import { kernelMounts, type KernelMount, type LaunchPlan } from '../launcher/launch-plan.js';
 import { type ContainerConfig, hostnameProblem } from '../protocol/config.js';
 import type { IDisposable } from '../event.js';
 import { canonicalPath } from '../protocol/canonical-path.js';
@@ -19,7 +19,7 @@ type Held = ServedContext | ScopedProcessList | HostnameContext;
 
 /** How a container gets its resources: new ones from the supervisor's lists, or existing ones by index. */
 export interface ResourceMaker {
-  vfsContext(config: Record<string, unknown>): Promise<ServedContext>;
+  vfsContext(config: Record<string, unknown>, kernelMounts: readonly KernelMount[]): Promise<ServedContext>;
   processList(): Promise<ScopedProcessList>;
   hostnameContext(name: string): Promise<HostnameContext>;
   /** unshare_attach: the live resource with this index (ENOENT when there is none). */
@@ -104,7 +104,10 @@ export class Container {
     };
     const { attach, config } = options;
     try {
-      const vfs = take(attach['vfs-context'] !== undefined ? (maker.existing('vfs-context', attach['vfs-context']) as ServedContext) : await maker.vfsContext(options.raw));
+      const vfs = take(attach['vfs-context'] !== undefined ? (maker.existing('vfs-context', attach['vfs-context']) as ServedContext) : await maker.vfsContext(options.raw, kernelMounts(config.layout)));
+      if (config.jail && vfs.kernelMounts.some((m) => m.fs === 'sysfs')) {
+        throw new Refused('EPERM', `VFS root context ${vfs.index} has a SysFS mount, which a jailed container is refused`);
+      }
       const list =
         attach['process-list'] !== undefined
           ? take(maker.existing('process-list', attach['process-list']) as ScopedProcessList)
@@ -128,7 +131,7 @@ export class Container {
           pidns: list?.namespacePath ?? null,
           utsns: uts?.path ?? null,
           hostname: null,
-          proc: await isDirectory(join(vfs.root, 'proc')),
+          mounts: vfs.kernelMounts,
           dev: await isDirectory(join(vfs.root, 'dev')),
           jail: config.jail,
         };

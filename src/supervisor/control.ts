@@ -24,4 +24,6 @@ export interface Located {
 export type ControlMessage =
   | { id: number; ok: true; result: unknown }
   | { id: number; ok: false; error: { code: string; message: string } }
-  | { event: 'launch'; launch: LaunchEvent };
+  | { event: 'launch'; launch: LaunchEvent }
+  /** The server could not start serving; it exits next. */
+  | { event: 'failed'; error: { code: string; message: string } };

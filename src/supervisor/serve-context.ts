@@ -116,7 +116,7 @@ class Control {
 async function task(): Promise<{ config?: string; mountpoint?: string; mkdir?: boolean }> {
   const { values } = parseArgs({ options: { config: { type: 'string' }, mountpoint: { type: 'string' }, mkdir: { type: 'boolean' }, spare: { type: 'boolean' } } });
   if (!values.spare) return values;
-  parseConfig('{"hostname":null,"layout":[]}', 'warm-up');
+  parseConfig('{"jail":false,"pid-isolation":false,"hostname":null,"layout":[{"type":"root_mount"}]}', 'warm-up');
   const orphaned = () => process.exit(0);
   process.once('disconnect', orphaned);
   const given = await new Promise<{ config: string; mountpoint: string }>((resolve) => process.once('message', resolve));
@@ -170,7 +170,9 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (err: unknown) => {
-    process.stderr.write(`fusejail: ${isFusejailError(err) ? err.message : (err as Error).stack ?? err}\n`);
-    process.exit(1);
+    const error = isFusejailError(err) ? { code: err.code, message: err.message } : { code: 'INTERNAL', message: String((err as Error).stack ?? err) };
+    process.stderr.write(`fusejail: ${error.message}\n`);
+    if (process.connected) process.send!({ event: 'failed', error } satisfies ControlMessage, () => process.exit(1));
+    else process.exit(1);
   },
 );

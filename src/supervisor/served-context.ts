@@ -4,6 +4,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FusejailError } from '../errors.js';
+import type { KernelMount } from '../launcher/launch-plan.js';
 import { Emitter, type IEvent } from '../event.js';
 import { AttachCount } from '../resources/attach-count.js';
 import type { LaunchEvent } from '../resources/vfs-root-context.js';
@@ -56,12 +57,14 @@ export class ServedContext extends AttachCount {
     readonly index: number,
     /** The host directory serving the context's root. */
     readonly root: string,
+    /** The kernel filesystems its layout asked for; every launch into it mounts them. */
+    readonly kernelMounts: readonly KernelMount[],
     private readonly server: ChildProcess,
     private readonly exited: Promise<void>,
   ) {
     super();
     server.on('message', (m: ControlMessage) => {
-      if ('event' in m) return this.launches.fire(m.launch);
+      if ('event' in m) return m.event === 'launch' && this.launches.fire(m.launch);
       const waiter = this.pending.get(m.id);
       this.pending.delete(m.id);
       if (m.ok) waiter?.resolve(m.result);
@@ -78,7 +81,7 @@ export class ServedContext extends AttachCount {
    * layout. NOTE: one process per context (DESIGN §2), tied to us by an IPC channel: when the
    * supervisor dies, the channel closes and the server unmounts and exits.
    */
-  static async create(index: number, directory: string, config: Record<string, unknown>): Promise<ServedContext> {
+  static async create(index: number, directory: string, config: Record<string, unknown>, kernelMounts: readonly KernelMount[]): Promise<ServedContext> {
     const dir = join(directory, String(index));
     const root = join(dir, 'root');
     mkdirSync(root, { recursive: true, mode: 0o755 });
@@ -89,14 +92,21 @@ export class ServedContext extends AttachCount {
     let stderr = '';
     server.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     const exited = new Promise<void>((resolve) => server.on('exit', () => resolve()));
+    let failed: FusejailError | undefined;
+    const onFailure = (m: ControlMessage) => {
+      if ('event' in m && m.event === 'failed') failed = new FusejailError(m.error.code, `VFS root context ${index}: ${m.error.message}`);
+    };
+    server.on('message', onFailure);
     const ready = await new Promise<boolean>((resolve) => {
       server.stderr!.on('data', () => stderr.includes('serving') && resolve(true));
       void exited.then(() => resolve(false));
     });
-    if (!ready) throw new ContextServerFailed(`VFS root context ${index} could not be served: ${stderr.trim()}`);
+    server.off('message', onFailure);
+    // NOTE: a layout the server could not build is the caller's error, with the server's code.
+    if (!ready) throw failed ?? new ContextServerFailed(`VFS root context ${index} could not be served: ${stderr.trim()}`);
     // NOTE: the next spare starts once this server is up, not competing with it for the CPU.
     prepareSpare();
-    return new ServedContext(index, root, server, exited);
+    return new ServedContext(index, root, kernelMounts, server, exited);
   }
 
   /** One request to the server (see control.ts); a refusal comes back with the server's code. */

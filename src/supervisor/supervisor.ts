@@ -16,6 +16,9 @@ import { ScopedProcessList } from '../resources/scoped-process-list.js';
 import { type Resource, ResourceList } from './registry.js';
 import { ServedContext, stopSpare } from './served-context.js';
 
+/** What `unshare create vfs-context` makes: as in SerenityOS, an empty RAMFS. */
+const EMPTY_CONTEXT = { jail: false, 'pid-isolation': false, hostname: null, layout: [{ type: 'root_mount', fs_type: 'RAMFS' }] };
+
 export interface Peer {
   pid: number;
   uid: number;
@@ -53,7 +56,7 @@ export class Supervisor {
   constructor(private readonly dir: string) {}
 
   private readonly maker: ResourceMaker = {
-    vfsContext: (config) => this.lists['vfs-context'].create((i) => ServedContext.create(i, join(this.dir, 'vfs'), config)) as Promise<ServedContext>,
+    vfsContext: (config, kernel) => this.lists['vfs-context'].create((i) => ServedContext.create(i, join(this.dir, 'vfs'), config, kernel)) as Promise<ServedContext>,
     processList: () => this.lists['process-list'].create((i) => ScopedProcessList.create(i)) as Promise<ScopedProcessList>,
     hostnameContext: (name) => this.lists['hostname-context'].create((i) => HostnameContext.create(i, join(this.dir, 'ns'), name)) as Promise<HostnameContext>,
     existing: (type, index) => {
@@ -176,7 +179,7 @@ export class Supervisor {
       case 'process-list':
         return this.maker.processList();
       case 'vfs-context': {
-        const context = await this.maker.vfsContext({ hostname: null, layout: [] });
+        const context = await this.maker.vfsContext(EMPTY_CONTEXT, []);
         this.standing.add(context);
         return context;
       }

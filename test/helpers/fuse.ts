@@ -62,7 +62,8 @@ export async function serve(t: Teardown, config: object): Promise<Served> {
   const root = join(dir, 'root');
   mkdirSync(root);
   const file = join(dir, 'config.json');
-  writeFileSync(file, JSON.stringify(config));
+  // NOTE: serving reads only the layout; the keys every config must have are filled in here.
+  writeFileSync(file, JSON.stringify({ jail: false, 'pid-isolation': false, ...config }));
   const server = spawn(...asUser(fusejail, ['serve', '-f', file, root]), { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   server.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));

@@ -31,7 +31,7 @@ export function plan(root: string, argv: string[], over: Partial<LaunchPlan> = {
     utsns: null,
     hostname: null,
     cgroup: null,
-    proc: true,
+    mounts: [{ fs: 'proc', target: '/proc', read_only: false }],
     dev: true,
     jail: true,
     user: { uid: 0, gid: 0, groups: [] },

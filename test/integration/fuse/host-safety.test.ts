@@ -177,7 +177,7 @@ t.test('a source containing the mountpoint is refused (the server would walk int
   const dir = tempDir('loop');
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   mkdirSync(join(dir, 'root'));
-  writeFileSync(join(dir, 'c.json'), JSON.stringify({ hostname: null, layout: [{ type: 'mount', source: dir, target: '/w', fs_type: 'bind' }] }));
+  writeFileSync(join(dir, 'c.json'), JSON.stringify({ jail: false, 'pid-isolation': false, hostname: null, layout: [{ type: 'mount', source: dir, target: '/w', fs_type: 'bind' }] }));
   const r = sh(`env -u NODE_OPTIONS ${join(import.meta.dirname, '../../../bin/fusejail')} serve -f '${dir}/c.json' '${dir}/root'`);
   t.equal(r.status, 1);
   t.match(r.stderr, `source ${dir} contains the mountpoint ${dir}/root`);

@@ -7,7 +7,7 @@ import { asUser, fusejail, fuseUnavailable, sh, tempDir } from '../../helpers/fu
 import { mountedHere } from '../../../src/fuse/mounts.js';
 
 const skip = fuseUnavailable();
-const config = { hostname: null, layout: [{ type: 'mount', target: '/w', fs_type: 'RAMFS' }] };
+const config = { jail: false, 'pid-isolation': false, hostname: null, layout: [{ type: 'mount', target: '/w', fs_type: 'RAMFS' }] };
 
 function setup(t: { teardown(fn: () => void): void }) {
   const dir = tempDir('serve-cli');

@@ -29,7 +29,7 @@ t.test('without -u: the config\'s user, else the user who ran sudo, else root', 
   process.env.SUDO_UID = '1000';
   process.env.SUDO_GID = '1001';
   t.same(chooseUser(undefined), { uid: 1000, gid: 1001 }, 'through sudo: the invoking user');
-  const config = parseConfig(JSON.stringify({ hostname: null, layout: [], user: '7:8' }), 'x.json');
+  const config = parseConfig(JSON.stringify({ jail: true, 'pid-isolation': true, hostname: null, layout: [{ type: 'root_mount' }], user: '7:8' }), 'x.json');
   t.same(chooseUser(undefined, config), { uid: 7, gid: 8 }, 'a config\'s user wins over sudo');
   t.same(chooseUser('4321', config), { uid: 4321, gid: 4321 }, 'and -u over both');
   t.same(chooseUser('5', config), { uid: 5, gid: 60 }, 'a UID the host knows gets its primary group');

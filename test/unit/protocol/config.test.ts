@@ -1,7 +1,7 @@
 import t from 'tap';
 import { parseConfig } from '../../../src/protocol/config.js';
 
-const base = { jail: true, 'pid-isolation': true, command: '/bin/sh -l', hostname: 'box', layout: [] as unknown[] };
+const base = { jail: true, 'pid-isolation': true, command: '/bin/sh -l', hostname: 'box', layout: [{ type: 'root_mount', fs_type: 'RAMFS' }] as unknown[] };
 const parse = (over: Record<string, unknown>) => parseConfig(JSON.stringify({ ...base, ...over }), 'x.json');
 const error = (over: Record<string, unknown> | string) => {
   try {
@@ -47,18 +47,48 @@ t.test('every error names the file, the JSON path and what was expected', async 
   t.match(error('{'), /^x\.json: not valid JSON \(.+\)$/);
   t.equal(error({ hostname: undefined }), 'x.json: missing key "hostname"');
   t.equal(error({ jail: 'yes' }), 'x.json: jail: expected boolean, got "yes"');
-  t.equal(error({ layout: [{ type: 'overlay' }] }), 'x.json: layout[0].type: "overlay" is not a layout type (expected one of root_mount, directory, copy_custom, copy_original, symlink, mount, hide)');
+  t.equal(error({ jail: undefined }), 'x.json: missing key "jail"', 'jail must be said, as in SerenityOS');
+  t.equal(error({ 'pid-isolation': undefined }), 'x.json: missing key "pid-isolation"');
+  t.equal(error({ layout: [] }), 'x.json: layout: is empty (SerenityOS runc then keeps the caller\'s root; a fusejail container always gets its own, so describe it, e.g. as in examples/default.json)');
+  t.equal(error({ command: 5 }), 'x.json: command: expected string, got 5');
+  t.equal(error({ layout: [{ type: 'overlay' }] }), 'x.json: layout[0].type: "overlay" is not a layout type (expected one of root_mount, directory, copy_custom, copy_original, symlink, mount, bindmount, hide)');
+  t.equal(error({ layout: [{ type: 'copy_executable', source: '/bin/ls', target: '/bin/ls' }] }), 'x.json: layout[0].type: "copy_executable" (SerenityOS\'s copy of a program with its libraries) is not supported; bind the host\'s /usr read-only, or copy_original the program and each library');
   t.equal(error({ layout: [{ type: 'directory' }] }), 'x.json: layout[0]: missing key "target"');
   t.equal(error({ layout: [{ type: 'directory', target: '/a', colour: 1 }] }), 'x.json: layout[0]: unknown key "colour"');
   t.equal(error({ layout: [{ type: 'directory', target: '/usr/../etc' }] }), 'x.json: layout[0].target: "/usr/../etc" is not an absolute canonical path (it must not contain a ".." component)');
   t.equal(error({ layout: [{ type: 'directory', target: 'tmp' }] }), 'x.json: layout[0].target: "tmp" is not an absolute canonical path (it must be absolute)');
   t.equal(error({ layout: [{ type: 'copy_custom', source: '/no/such/file', target: '/f' }] }), 'x.json: layout[0].source: "/no/such/file" does not exist on the host');
-  t.equal(error({ layout: [{ type: 'mount', target: '/m', fs_type: 'NFS' }] }), 'x.json: layout[0].fs_type: expected one of "ProcFS", "SysFS", "RAMFS", "DevPTS", "bind", got "NFS"');
+  t.equal(error({ layout: [{ type: 'mount', target: '/m', fs_type: 'NFS' }] }), 'x.json: layout[0].fs_type: expected one of "ProcFS", "SysFS", "RAMFS", "DevPTS", "bind" (or SerenityOS\'s "proc", "sys", "ram", "DevPtsFS", "devpts"), got "NFS"');
+  t.equal(error({ layout: [{ type: 'root_mount', fs_type: 'RAMFS', source: '/usr' }] }), 'x.json: layout[0]: give either fs_type "RAMFS" or a host source, not both');
   t.equal(error({ layout: [{ type: 'directory', target: '/a' }, { type: 'root_mount', fs_type: 'RAMFS' }] }), 'x.json: layout[1]: root_mount must be the first layout entry');
   t.equal(error({ layout: [{ type: 'mount', target: '/t', fs_type: 'RAMFS' }, { type: 'mount', target: '/t/', fs_type: 'RAMFS' }] }), 'x.json: layout[1].target: "/t/" is already used by layout[0]');
   t.equal(error({ hostname: 'bad_name' }), 'x.json: hostname: "bad_name" may contain only letters, digits, "-" and "." (each label starting and ending with a letter or digit)');
   t.equal(error({ hostname: 'a'.repeat(65) }), `x.json: hostname: "${'a'.repeat(65)}" is longer than 64 bytes`);
   t.equal(error({ layout: [{ type: 'mount', target: '/sys', fs_type: 'SysFS' }] }), 'x.json: layout: a SysFS mount is refused in a jailed container');
+});
+
+t.test('SerenityOS spellings: null and "none" sources, kernel fs names, bindmount', async (t) => {
+  const c = parse({
+    layout: [
+      { type: 'root_mount', source: null, fs_type: 'RAMFS' },
+      { type: 'mount', source: null, target: '/proc', fs_type: 'proc' },
+      { type: 'mount', source: 'none', target: '/dev/pts', fs_type: 'DevPtsFS' },
+      { type: 'mount', target: '/t', fs_type: 'ram' },
+      { type: 'bindmount', source: '/usr', target: '/usr' },
+    ],
+  });
+  t.same(c.layout, [
+    { op: 'root', kind: 'ramfs' },
+    { op: 'mount', kind: 'proc', target: '/proc', readOnly: false },
+    { op: 'mount', kind: 'devpts', target: '/dev/pts', readOnly: false },
+    { op: 'mount', kind: 'ramfs', target: '/t', readOnly: false },
+    { op: 'mount', kind: 'bind', source: '/usr', target: '/usr', readOnly: false },
+  ]);
+  t.same(parse({ layout: [{ type: 'root_mount', source: 'none', fs_type: 'RAMFS' }] }).layout, [{ op: 'root', kind: 'ramfs' }]);
+  t.same(parse({ command: ['/bin/echo', 'a b'] }).command, ['/bin/echo', 'a b'], 'an array command is taken as it is');
+  t.same(parse({ command: ' /bin/echo  a ' }).command, ['/bin/echo', 'a'], 'a string is split on spaces, empty words dropped');
+  const sys = parse({ jail: false, layout: [{ type: 'mount', target: '/sys', fs_type: 'SysFS' }] });
+  t.same(sys.layout, [{ op: 'mount', kind: 'sys', target: '/sys', readOnly: true }], 'SysFS is always read-only');
 });
 
 t.test('hostname null keeps the host hostname; extensions are read', async (t) => {
