@@ -20,7 +20,7 @@ BENCH_NEEDS := bindfs:/usr/bin/bindfs bubblewrap:/usr/bin/bwrap bc:/usr/bin/bc
 TEST_NEEDS := tmux:/usr/bin/tmux procps:/usr/bin/ps
 PREFIX ?= /usr/local
 
-.PHONY: deps debs bench-deps test-deps build native ts run test bench install clean
+.PHONY: deps debs bench-deps test-deps build native ts run test bench docs install clean
 
 # $(1): package:file pairs. $(2) non-empty: optional, so a user who is not root is told, not stopped.
 define install_missing
@@ -108,6 +108,10 @@ bench: build bench-deps
 	test/bench/supervisor.sh
 
 # `fusejail` on the PATH: a link to this checkout's command (it finds dist/ through the link).
+# docs/cli.md and docs/config.schema.json are made from the code; a test checks they are current.
+docs: build
+	env -u NODE_OPTIONS $(NODE) dist/cli/reference.js
+
 install: build
 	ln -sf $(CURDIR)/bin/fusejail $(DESTDIR)$(PREFIX)/bin/fusejail
 

@@ -11,9 +11,10 @@ export const fsKind = (name: string) =>
 /** A mount's `source`: a host path for bind, otherwise ignored (SerenityOS writes "none" or null). */
 const source = { type: ['string', 'null'] } as const;
 
-const entry = (type: string, properties: Record<string, unknown>, required: string[]) =>
+const entry = (type: string, description: string, properties: Record<string, unknown>, required: string[]) =>
   ({
     type: 'object',
+    description,
     properties: { type: { const: type }, ...properties },
     required: ['type', ...required],
     additionalProperties: false,
@@ -21,7 +22,6 @@ const entry = (type: string, properties: Record<string, unknown>, required: stri
 
 export const configSchema = {
   $schema: 'http://json-schema.org/draft-07/schema#',
-  $id: 'https://fusejail.invalid/config.schema.json',
   title: 'fusejail container config (SerenityOS runc format)',
   type: 'object',
   properties: {
@@ -41,27 +41,21 @@ export const configSchema = {
         required: ['type'],
         discriminator: { propertyName: 'type' },
         oneOf: [
-          {
-            type: 'object',
-            properties: {
-              type: { const: 'root_mount' },
-              fs_type: { enum: ['RAMFS', 'ram'] },
-              source: { type: ['string', 'null'], minLength: 1 },
-              read_only: { type: 'boolean' },
-            },
-            required: ['type'],
-            additionalProperties: false,
-          },
-          entry('directory', { target: absolutePath, mode: { type: 'string', pattern: '^0?[0-7]{3,4}$' } }, ['target']),
-          // SerenityOS's read-write bind mount of a host path.
-          entry('bindmount', { source: absolutePath, target: absolutePath }, ['source', 'target']),
-          entry('copy_custom', { source: absolutePath, target: absolutePath }, ['source', 'target']),
-          entry('copy_original', { sources: { type: 'array', items: absolutePath, minItems: 1 } }, ['sources']),
-          entry('symlink', { path: absolutePath, target: { type: 'string', minLength: 1 } }, ['path', 'target']),
-          // Extension: a path that does not exist in the container, whatever its mount holds.
-          entry('hide', { path: absolutePath }, ['path']),
+          entry(
+            'root_mount',
+            'The first entry: an empty RAMFS (fs_type "RAMFS"), or (extension) a host directory as the root (source).',
+            { fs_type: { enum: ['RAMFS', 'ram'] }, source: { type: ['string', 'null'], minLength: 1 }, read_only: { type: 'boolean' } },
+            [],
+          ),
+          entry('directory', 'One directory (its parent must exist), mode 0700 unless given.', { target: absolutePath, mode: { type: 'string', pattern: '^0?[0-7]{3,4}$' } }, ['target']),
+          entry('bindmount', 'A host path mounted read-write at target (SerenityOS).', { source: absolutePath, target: absolutePath }, ['source', 'target']),
+          entry('copy_custom', 'A private copy of a host file or tree at target, copied on first write.', { source: absolutePath, target: absolutePath }, ['source', 'target']),
+          entry('copy_original', 'Private copies of host paths, each at the same path inside.', { sources: { type: 'array', items: absolutePath, minItems: 1 } }, ['sources']),
+          entry('symlink', 'A symbolic link at path pointing to target (resolved inside the container).', { path: absolutePath, target: { type: 'string', minLength: 1 } }, ['path', 'target']),
+          entry('hide', 'Extension: a path that does not exist in the container, whatever its mount holds.', { path: absolutePath }, ['path']),
           entry(
             'mount',
+            'A kernel filesystem (ProcFS, SysFS read-only, DevPTS a new instance), a RAMFS, or a host path (bind, read_only).',
             {
               source,
               target: absolutePath,
