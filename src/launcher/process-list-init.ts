@@ -25,7 +25,8 @@ export class ProcessListInit {
 
   /** NOTE: stdin is the control pipe; when this process dies, the pipe closes and so does the list. */
   static async start(): Promise<ProcessListInit> {
-    const child = spawn(launcherProgram, ['init'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    // NOTE: argv0, because the container lists its init (ps): it shows as "fusejail init", not as a host path.
+    const child = spawn(launcherProgram, ['init'], { argv0: 'fusejail', stdio: ['pipe', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));

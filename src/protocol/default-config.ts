@@ -14,21 +14,27 @@ function programDirectories(): object[] {
   });
 }
 
-function sshHostKeys(): string[] {
+// NOTE: the key names ssh-keygen -A makes are always hidden, so the default is the same on every
+// host (examples/default.json); a host's other private host keys are hidden as well.
+const SSH_HOST_KEYS = ['dsa', 'ecdsa', 'ecdsa_sk', 'ed25519', 'ed25519_sk', 'rsa'].map((k) => `/etc/ssh/ssh_host_${k}_key`);
+
+export function sshHostKeys(): string[] {
+  let found: string[] = [];
   try {
-    return readdirSync('/etc/ssh').filter((n) => n.startsWith('ssh_host_')).map((n) => `/etc/ssh/${n}`);
-  } catch {
-    return [];
-  }
+    found = readdirSync('/etc/ssh').filter((n) => n.startsWith('ssh_host_') && !n.endsWith('.pub')).map((n) => `/etc/ssh/${n}`);
+  } catch {}
+  return [...SSH_HOST_KEYS, ...found.filter((k) => !SSH_HOST_KEYS.includes(k))];
 }
 
-/** The default config in SerenityOS runc's format, for this host; `command` is the user's shell. */
-export function defaultConfig(shell: string): Record<string, unknown> {
+/**
+ * The default config in SerenityOS runc's format, for this host. It names no command, so the
+ * command line's runs, or the shell of the user it runs as.
+ */
+export function defaultConfig(): Record<string, unknown> {
   return {
     jail: true,
     'pid-isolation': true,
     hostname: 'fusejail',
-    command: [shell],
     layout: [
       { type: 'mount', source: '/usr', target: '/usr', fs_type: 'bind', read_only: true },
       ...programDirectories(),

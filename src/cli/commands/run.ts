@@ -76,7 +76,7 @@ export async function handler(argv: RunArgs): Promise<void> {
   // NOTE: gather everything, validate it whole (errors name the file), then ask the supervisor.
   // NOTE: a file is read once and validated before anything is taken from it, so a bad one gets
   // the error that names it; the raw object then carries the flags to the supervisor.
-  let raw: Record<string, unknown> = defaultConfig(userShell());
+  let raw: Record<string, unknown> = defaultConfig();
   if (argv.f) {
     const text = readText(argv.f);
     parseConfig(text, argv.f);
