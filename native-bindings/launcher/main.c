@@ -69,7 +69,8 @@ static int join_cgroup (const char *dir, struct failure *f) {
  *   2. the UTS namespace (joined, or new), and a new mount namespace: here and not before the
  *      fork, because pivot_root moves the root of every process in the mount namespace, and the
  *      launcher's side must keep the host's to report on the sync socket;
- *   3. rootfs_enter: / private, bind the FUSE root, /dev, /proc, pivot_root;
+ *   3. rootfs_enter: / private, bind the FUSE root, /dev, the layout's kernel filesystems
+ *      (ProcFS, SysFS, DevPTS, in layout order), pivot_root;
  *   4. sethostname, when this launch owns a new UTS namespace;
  *   5. chdir to the working directory, verified to be where the plan says (no escape through
  *      /proc/self/fd/N or a symlink);
