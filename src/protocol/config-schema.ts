@@ -25,6 +25,7 @@ export const configSchema = {
   title: 'fusejail container config (SerenityOS runc format)',
   type: 'object',
   properties: {
+    $schema: { type: 'string', description: 'For editors: where this schema is (e.g. "../docs/config.schema.json").' },
     jail: { type: 'boolean', description: 'Jail every process of the container (no new resources, no set-uid).' },
     'pid-isolation': { type: 'boolean', description: 'Give the container its own scoped process list.' },
     command: {

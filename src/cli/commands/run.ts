@@ -15,7 +15,7 @@ export function builder(yargs: Argv) {
   return yargs
     .usage('$0 run [-f CONFIG] [options] [--] [COMMAND [ARG...]]')
     .positional('command', { type: 'string', array: true, describe: 'what to run (default: the config\'s command, or your shell)' })
-    .option('f', { alias: 'configuration', type: 'string', describe: 'container config (SerenityOS runc format); without it, the embedded default' })
+    .option('f', { alias: 'configuration', type: 'string', describe: 'container config (SerenityOS runc format, see docs/config.md); without it, the embedded default (examples/default.json)' })
     .option('t', { type: 'boolean', describe: 'give the container a terminal and put yours in raw mode (implies -i)' })
     .option('i', { alias: 'interactive', type: 'boolean', describe: 'pass your stdin to the command (without it, the command reads end-of-file)' })
     .option('d', { alias: 'detach', type: 'boolean', describe: 'start it, print its name and leave it running (fusejail rm removes it)' })
@@ -33,7 +33,7 @@ export function builder(yargs: Argv) {
     .conflicts('vfs-context', ['bind', 'ramfs', 'copy'])
     .conflicts('hostname-context', 'hostname')
     .option('e', { alias: 'env', type: 'string', array: true, default: [], describe: 'set K=V in the environment (repeatable)' })
-    .option('E', { alias: 'preserve-env', type: 'boolean', default: false, describe: 'keep this environment (otherwise only TERM, PATH, HOME)' })
+    .option('E', { alias: 'preserve-env', type: 'boolean', default: false, describe: 'keep your environment (otherwise only TERM, PATH and HOME=/root); the config\'s env and -e are added either way' })
     .option('w', { alias: 'workdir', type: 'string', describe: 'working directory inside the container' })
     .option('p', { alias: 'pid-isolation', type: 'boolean', describe: 'a new process list (the default has one; --no-pid-isolation shares the host\'s, said loudly)' })
     .option('j', { alias: 'enforce-jail', type: 'boolean', describe: 'jail the container (the default is jailed; for runc compatibility)' })
