@@ -42,7 +42,7 @@ t.test('exit statuses: 127 not found, 126 not executable, 1 for a bad config (no
   t.equal((await run(['run', '--', '/etc/passwd'])).status, 126);
   const bad = await run(['run', '-f', join(repo, 'package.json')]);
   t.equal(bad.status, 1);
-  t.match(bad.stderr, `${join(repo, 'package.json')}: missing key "hostname"`);
+  t.equal(bad.stderr, `fusejail: ${join(repo, 'package.json')}: missing key "jail"\n`);
   t.same(JSON.parse((await run(['resources', '--json'])).stdout), []);
 });
 
