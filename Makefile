@@ -106,6 +106,7 @@ bench: build bench-deps
 	test/bench/launch.sh
 	test/bench/fuse.sh
 	test/bench/supervisor.sh
+	test/bench/examples.sh
 
 # `fusejail` on the PATH: a link to this checkout's command (it finds dist/ through the link).
 # docs/cli.md and docs/config.schema.json are made from the code; a test checks they are current.
