@@ -3,14 +3,15 @@ import type { Argv } from 'yargs';
 import { Connection } from '../../client/connection.js';
 import type { ContainerEvent } from '../../protocol/messages.js';
 import { printList } from '../table.js';
+import { containerArgument, jsonOption } from '../arguments.js';
 
 export const command = 'events <container>';
 export const describe = 'list the processes started and ended in a container, and every launch (execve) its root allowed or refused';
 
 export function builder(yargs: Argv) {
   return yargs
-    .positional('container', { type: 'string', demandOption: true, describe: 'a container name (or a unique prefix)' })
-    .option('json', { type: 'boolean', default: false, describe: 'print a JSON array' })
+    .positional('container', containerArgument)
+    .option('json', jsonOption)
     .epilogue('The last 1000 events, oldest first. Host PIDs throughout; `start` also gives the PID inside.');
 }
 

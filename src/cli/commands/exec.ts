@@ -3,6 +3,7 @@ import type { Argv } from 'yargs';
 import { attach } from '../../client/run.js';
 import { FusejailError } from '../../errors.js';
 import { processSpec } from '../process-spec.js';
+import { containerArgument } from '../arguments.js';
 
 export const command = 'exec <container> [command..]';
 export const describe = 'run another command in a running container, attached to its resources; exits with its status';
@@ -10,7 +11,7 @@ export const describe = 'run another command in a running container, attached to
 export function builder(yargs: Argv) {
   return yargs
     .usage('$0 exec [-t] [-i] [-e K=V]... [-w DIR] CONTAINER -- COMMAND [ARG...]')
-    .positional('container', { type: 'string', demandOption: true, describe: 'a container name (or a unique prefix)' })
+    .positional('container', containerArgument)
     .positional('command', { type: 'string', array: true, describe: 'what to run' })
     .option('t', { type: 'boolean', default: false, describe: 'give it a terminal and put yours in raw mode (implies -i)' })
     .option('i', { alias: 'interactive', type: 'boolean', default: false, describe: 'pass your stdin to the command (without it, the command reads end-of-file)' })

@@ -2,13 +2,14 @@
 import { resolve } from 'node:path';
 import type { Argv } from 'yargs';
 import { Connection } from '../../client/connection.js';
+import { containerArgument } from '../arguments.js';
 
 export const command = 'expose <container> <hostdir>';
 export const describe = 'serve the container\'s root at HOSTDIR too (an existing empty directory), until it is removed';
 
 export function builder(yargs: Argv) {
   return yargs
-    .positional('container', { type: 'string', demandOption: true, describe: 'a container name (or a unique prefix)' })
+    .positional('container', containerArgument)
     .positional('hostdir', { type: 'string', demandOption: true, describe: 'an existing empty directory' })
     .epilogue('Both directories show the same files, live. fusermount -u HOSTDIR ends this one early.');
 }

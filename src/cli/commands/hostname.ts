@@ -1,13 +1,14 @@
 // `fusejail hostname CONTAINER [NEW]`: print, or change, a container's hostname.
 import type { Argv } from 'yargs';
 import { Connection } from '../../client/connection.js';
+import { containerArgument } from '../arguments.js';
 
 export const command = 'hostname <container> [new]';
 export const describe = 'print a container\'s hostname, or change it for every process attached to its hostname context';
 
 export function builder(yargs: Argv) {
   return yargs
-    .positional('container', { type: 'string', demandOption: true, describe: 'a container name (or a unique prefix)' })
+    .positional('container', containerArgument)
     .positional('new', { type: 'string', describe: 'the new hostname (at most 64 bytes: letters, digits, "-", ".")' });
 }
 

@@ -1,13 +1,14 @@
 // `fusejail kill CONTAINER [SIGNAL]`: signal a container's first process.
 import type { Argv } from 'yargs';
 import { Connection } from '../../client/connection.js';
+import { containerArgument } from '../arguments.js';
 
 export const command = 'kill <container> [signal]';
 export const describe = 'send a signal (default SIGTERM) to a container\'s first process';
 
 export function builder(yargs: Argv) {
   return yargs
-    .positional('container', { type: 'string', demandOption: true, describe: 'a container name (or a unique prefix)' })
+    .positional('container', containerArgument)
     .positional('signal', { type: 'string', default: 'SIGTERM', describe: 'a signal name: TERM, SIGKILL, HUP, …' });
 }
 

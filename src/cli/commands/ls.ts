@@ -3,12 +3,13 @@ import type { Argv } from 'yargs';
 import { Connection } from '../../client/connection.js';
 import type { ContainerInfo } from '../../protocol/messages.js';
 import { printList } from '../table.js';
+import { jsonOption } from '../arguments.js';
 
 export const command = 'ls';
 export const describe = 'list containers: name, status, command, resources';
 
 export function builder(yargs: Argv) {
-  return yargs.option('json', { type: 'boolean', default: false, describe: 'print a JSON array' });
+  return yargs.option('json', jsonOption);
 }
 
 export async function handler(argv: { json: boolean }): Promise<void> {

@@ -3,15 +3,14 @@ import type { Argv } from 'yargs';
 import { Connection } from '../../client/connection.js';
 import { ConfigInvalid } from '../../errors.js';
 import { parseBind, parseRamfs } from '../mount-spec.js';
-
-const container = { type: 'string', demandOption: true, describe: 'a container name (or a unique prefix)' } as const;
+import { containerArgument } from '../arguments.js';
 
 const add = {
   command: 'add <container>',
   describe: 'mount a host path (--bind) or a new RAM filesystem (--ramfs) into a running container',
   builder: (yargs: Argv) =>
     yargs
-      .positional('container', container)
+      .positional('container', containerArgument)
       .option('bind', { type: 'string', describe: 'SRC:DST[:ro] — the host path SRC at DST (read-only with :ro)' })
       .option('ramfs', { type: 'string', describe: 'DST — an empty RAM filesystem at DST' })
       .conflicts('bind', 'ramfs')
@@ -26,7 +25,7 @@ const add = {
 const rm = {
   command: 'rm <container> <target>',
   describe: 'unmount TARGET from a running container (ENODEV when nothing is mounted there)',
-  builder: (yargs: Argv) => yargs.positional('container', container).positional('target', { type: 'string', demandOption: true, describe: 'the mount\'s target path' }),
+  builder: (yargs: Argv) => yargs.positional('container', containerArgument).positional('target', { type: 'string', demandOption: true, describe: 'the mount\'s target path' }),
   handler: async (argv: { container: string; target: string }) => {
     await Connection.ask('mount-rm', { container: argv.container, target: argv.target });
   },
@@ -37,9 +36,9 @@ const copy = {
   describe: 'mount the same live files SRC_PATH of one container at DST_PATH of another (or the same) one',
   builder: (yargs: Argv) =>
     yargs
-      .positional('src-container', container)
+      .positional('src-container', containerArgument)
       .positional('src-path', { type: 'string', demandOption: true, describe: 'a directory or file in its root' })
-      .positional('dst-container', container)
+      .positional('dst-container', containerArgument)
       .positional('dst-path', { type: 'string', demandOption: true, describe: 'where it appears' })
       .epilogue(
         'SerenityOS\'s copy_mount: nothing is copied; both see every change. Files the source ' +

@@ -3,14 +3,15 @@ import type { Argv } from 'yargs';
 import { Connection } from '../../client/connection.js';
 import type { MountInfo } from '../../protocol/messages.js';
 import { printList } from '../table.js';
+import { containerArgument, jsonOption } from '../arguments.js';
 
 export const command = 'mounts <container>';
 export const describe = 'list a container\'s mount table: target, type, source, read-only; the longest target wins';
 
 export function builder(yargs: Argv) {
   return yargs
-    .positional('container', { type: 'string', demandOption: true, describe: 'a container name (or a unique prefix)' })
-    .option('json', { type: 'boolean', default: false, describe: 'print a JSON array' });
+    .positional('container', containerArgument)
+    .option('json', jsonOption);
 }
 
 export async function handler(argv: { container: string; json: boolean }): Promise<void> {

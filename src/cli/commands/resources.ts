@@ -3,12 +3,13 @@ import type { Argv } from 'yargs';
 import { Connection } from '../../client/connection.js';
 import type { ResourceInfo } from '../../protocol/messages.js';
 import { printList } from '../table.js';
+import { jsonOption } from '../arguments.js';
 
 export const command = 'resources';
 export const describe = 'list every live resource: type (SerenityOS number), index, users, where it lives';
 
 export function builder(yargs: Argv) {
-  return yargs.option('json', { type: 'boolean', default: false, describe: 'print a JSON array' });
+  return yargs.option('json', jsonOption);
 }
 
 export async function handler(argv: { json: boolean }): Promise<void> {

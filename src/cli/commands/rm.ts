@@ -1,13 +1,14 @@
 // `fusejail rm [-f] CONTAINER`: remove a container, leaving no mount, pin or process.
 import type { Argv } from 'yargs';
 import { Connection } from '../../client/connection.js';
+import { containerArgument } from '../arguments.js';
 
 export const command = 'rm <container>';
 export const describe = 'remove a container and release its resources (a running one, or one whose files another container mounts, only with -f)';
 
 export function builder(yargs: Argv) {
   return yargs
-    .positional('container', { type: 'string', demandOption: true, describe: 'a container name (or a unique prefix)' })
+    .positional('container', containerArgument)
     .option('f', { alias: 'force', type: 'boolean', default: false, describe: 'kill what still runs first' });
 }
 
