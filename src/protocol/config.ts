@@ -1,5 +1,6 @@
 // Reads a container config into an immutable ContainerConfig, or one error naming file, path, value.
 import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { Ajv, type ErrorObject } from 'ajv';
 import { ConfigInvalid } from '../errors.js';
 import { canonicalPath } from './canonical-path.js';
@@ -167,11 +168,7 @@ function layoutOp(file: string, raw: RawEntry, i: number): LayoutOp[] {
 }
 
 const parentOf = (path: string) => path.slice(0, path.lastIndexOf('/')) || '/';
-const ancestors = (path: string) => {
-  const out: string[] = [];
-  for (let p = path; p !== '/'; p = parentOf(p)) out.push(p);
-  return out;
-};
+const within = (path: string, target: string) => target === '/' || path === target || path.startsWith(`${target}/`);
 
 function isHostDirectory(path: string): boolean {
   try {
@@ -184,36 +181,29 @@ function isHostDirectory(path: string): boolean {
 /**
  * A `directory` entry makes one level, as SerenityOS's mkdir does: its parent must be there when
  * the entry runs: made by an earlier entry, on the way to a mount, or in a host tree that shows
- * through. NOTE: checked here so that a bad layout is refused before anything is created.
+ * through. Below a symlink it cannot be told here, and is left to the build.
+ * NOTE: checked here so that a bad layout is refused before anything is created.
  */
 function checkDirectoryParents(file: string, entries: readonly RawEntry[], ops: readonly LayoutOp[][]): void {
-  const known = new Set<string>(['/']);
+  const made = new Set<string>(['/']);
   const mounts: { target: string; host?: string }[] = [];
   const links: string[] = [];
+  const shows = (dir: string): boolean => {
+    if (made.has(dir) || links.some((l) => within(dir, l))) return true;
+    if (mounts.some((m) => m.target !== '/' && within(m.target, dir))) return true;
+    const under = mounts.filter((m) => within(dir, m.target)).sort((a, b) => b.target.length - a.target.length)[0];
+    return under?.host !== undefined && isHostDirectory(join(under.host, dir.slice(under.target.length)));
+  };
   ops.forEach((list, i) => {
     for (const op of list) {
-      if (op.op === 'root') {
-        if (op.kind === 'bind') mounts.push({ target: '/', host: op.source });
-        continue;
-      }
-      if (op.op === 'hide') continue;
-      const target = op.op === 'symlink' ? op.path : op.target;
       if (op.op === 'directory') {
-        const parent = parentOf(target);
-        const under = mounts.filter((m) => m.target === '/' || parent === m.target || parent.startsWith(`${m.target}/`)).sort((a, b) => b.target.length - a.target.length)[0];
-        const shows = known.has(parent) || (under?.host !== undefined && isHostDirectory(under.host + parent.slice(under.target.length)));
-        if (!shows && !links.some((l) => parent === l || parent.startsWith(`${l}/`))) {
-          throw new ConfigInvalid(`${file}: layout[${i}].target: ${JSON.stringify(entries[i]!.target)} needs its parent ${parent} first (a directory entry makes one level)`);
-        }
-        known.add(target);
-        continue;
-      }
-      if (op.op === 'symlink') {
-        links.push(target);
-        continue;
-      }
-      for (const a of ancestors(target)) known.add(a);
-      mounts.push({ target, ...(op.op === 'copy' || op.kind === 'bind' ? { host: op.source } : {}) });
+        const parent = parentOf(op.target);
+        if (!shows(parent)) throw new ConfigInvalid(`${file}: layout[${i}].target: ${JSON.stringify(entries[i]!.target)} needs its parent ${parent} first (a directory entry makes one level)`);
+        made.add(op.target);
+      } else if (op.op === 'symlink') links.push(op.path);
+      else if (op.op === 'root') {
+        if (op.kind === 'bind') mounts.push({ target: '/', host: op.source });
+      } else if (op.op !== 'hide') mounts.push({ target: op.target, ...(op.op === 'copy' || op.kind === 'bind' ? { host: op.source } : {}) });
     }
   });
 }
