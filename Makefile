@@ -6,13 +6,11 @@ NODE ?= node
 NODE_INCLUDE := $(shell $(NODE) -p "require('path').join(process.execPath,'..','..','include','node')" 2>/dev/null)
 CC ?= cc
 CFLAGS ?= -O2 -g -Wall -Wextra -Wno-unused-parameter
-FUSE_NATIVE := node_modules/fuse-native
-FUSE_INCLUDE := node_modules/fuse-shared-library-linux/libfuse/include
 
 # Debian packages, each named with a file that proves it is installed.
-DEB_NEEDS := libfuse2:/usr/lib/x86_64-linux-gnu/libfuse.so.2 fuse:/usr/bin/fusermount \
-  gcc:/usr/bin/gcc make:/usr/bin/make libseccomp-dev:/usr/include/seccomp.h \
-  busybox-static:/bin/busybox patch:/usr/bin/patch python3:/usr/bin/python3 \
+DEB_NEEDS := libfuse3-dev:/usr/include/fuse3/fuse_lowlevel.h fuse3:/usr/bin/fusermount3 \
+  pkg-config:/usr/bin/pkg-config gcc:/usr/bin/gcc make:/usr/bin/make \
+  libseccomp-dev:/usr/include/seccomp.h busybox-static:/bin/busybox python3:/usr/bin/python3 \
   libjansson-dev:/usr/include/jansson.h
 BENCH_NEEDS := bindfs:/usr/bin/bindfs bubblewrap:/usr/bin/bwrap bc:/usr/bin/bc
 # The tests drive an interactive shell through tmux and read process lists with ps; without them
@@ -40,7 +38,7 @@ endef
 deps: debs node_modules/.package-lock.json
 	@[ -e /dev/fuse ] || echo "note: /dev/fuse is missing; FUSE tests will be skipped" >&2
 
-# Debian packages come first: npm ci builds node-pty and fuse-native links libfuse.so.2.
+# Debian packages come first: npm ci builds node-pty, and the C programs link libfuse3, libseccomp, jansson.
 debs:
 	$(call install_missing,$(DEB_NEEDS))
 
@@ -56,27 +54,21 @@ test-deps: deps
 
 build: deps native ts bin/fusejail
 
-native: build/native/fsat.node build/native/launcher $(FUSE_NATIVE)/build/Release/fuse.node
+native: build/native/peer-credentials.node build/native/launcher build/native/context-server
 
 LAUNCHER_SRC := $(wildcard native-bindings/launcher/*.c)
 build/native/launcher: $(LAUNCHER_SRC) native-bindings/launcher/launcher.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $(LAUNCHER_SRC) -lseccomp -ljansson
 
-build/native/fsat.node: native-bindings/fsat.c
+CONTEXT_SERVER_SRC := $(wildcard native-bindings/context-server/*.c)
+build/native/context-server: $(CONTEXT_SERVER_SRC) $(wildcard native-bindings/context-server/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(shell pkg-config --cflags fuse3) -o $@ $(CONTEXT_SERVER_SRC) $(shell pkg-config --libs fuse3) -ljansson -lpthread
+
+build/native/peer-credentials.node: native-bindings/peer-credentials.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -shared -fPIC -I$(NODE_INCLUDE) -o $@ $<
-
-# NOTE: fuse-native's prebuild swaps mtime for atime and hides the caller's uid/gid/pid; we build it
-# from its own source with native-bindings/fuse-native.patch (see that file), against the system
-# libfuse.so.2. node-gyp-build prefers build/Release over the prebuild.
-$(FUSE_NATIVE)/build/Release/fuse.node: native-bindings/fuse-native.patch node_modules/.package-lock.json
-	@mkdir -p build/fuse-native $(@D)
-	cp $(FUSE_NATIVE)/fuse-native.c build/fuse-native/fuse-native.c
-	patch --quiet build/fuse-native/fuse-native.c native-bindings/fuse-native.patch
-	$(CC) -O2 -g -shared -fPIC -D_FILE_OFFSET_BITS=64 -DFUSE_USE_VERSION=29 -I$(NODE_INCLUDE) \
-	  -Inode_modules/napi-macros -I$(FUSE_INCLUDE) -o $@ build/fuse-native/fuse-native.c \
-	  -l:libfuse.so.2 -lpthread
 
 # A tiny program the tests run inside containers to report what it observes.
 build/test/probe: test/probe/probe.c
@@ -117,4 +109,4 @@ install: build
 	ln -sf $(CURDIR)/bin/fusejail $(DESTDIR)$(PREFIX)/bin/fusejail
 
 clean:
-	rm -rf build dist bin $(FUSE_NATIVE)/build
+	rm -rf build dist bin

@@ -1,10 +1,10 @@
-// Runs the context server in the foreground for `fusejail serve`, relaying stop signals to it.
+// Runs a context in the foreground for `fusejail serve`, relaying stop signals to it.
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-// NOTE: the CLI never imports the supervisor's code: it runs the same server program the
-// supervisor starts for each context, as a child process.
-const serverProgram = fileURLToPath(new URL('../supervisor/serve-context.js', import.meta.url));
+// NOTE: the CLI never imports the supervisor's code: it runs the supervisor's foreground serve
+// program as a child process, which starts the context server.
+const serverProgram = fileURLToPath(new URL('../supervisor/serve.js', import.meta.url));
 
 export interface ServeRequest {
   config: string;

@@ -8,6 +8,9 @@ export const SERENITY_FS_TYPE_NAMES = { proc: 'proc', sys: 'sys', ram: 'ramfs', 
 export const fsKind = (name: string) =>
   FS_TYPE_NAMES[name as keyof typeof FS_TYPE_NAMES] ?? SERENITY_FS_TYPE_NAMES[name as keyof typeof SERENITY_FS_TYPE_NAMES];
 
+/** A RAMFS's size: bytes, or digits with a k, M or G suffix. */
+const size = { type: ['string', 'integer'], description: 'Extension: a RAMFS\'s size in bytes (k, M, G suffixes); 1G when not given.' } as const;
+
 /** A mount's `source`: a host path for bind, otherwise ignored (SerenityOS writes "none" or null). */
 const source = { type: ['string', 'null'] } as const;
 
@@ -45,7 +48,7 @@ export const configSchema = {
           entry(
             'root_mount',
             'The first entry: an empty RAMFS (fs_type "RAMFS"), or (extension) a host directory as the root (source).',
-            { fs_type: { enum: ['RAMFS', 'ram'] }, source: { type: ['string', 'null'], minLength: 1 }, read_only: { type: 'boolean' } },
+            { fs_type: { enum: ['RAMFS', 'ram'] }, source: { type: ['string', 'null'], minLength: 1 }, read_only: { type: 'boolean' }, size },
             [],
           ),
           entry('directory', 'One directory (its parent must exist), mode 0700 unless given.', { target: absolutePath, mode: { type: 'string', pattern: '^0?[0-7]{3,4}$' } }, ['target']),
@@ -62,6 +65,7 @@ export const configSchema = {
               target: absolutePath,
               fs_type: { enum: [...Object.keys(FS_TYPE_NAMES), ...Object.keys(SERENITY_FS_TYPE_NAMES)] },
               read_only: { type: 'boolean' },
+              size,
             },
             ['target', 'fs_type'],
           ),

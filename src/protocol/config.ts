@@ -4,17 +4,19 @@ import { join } from 'node:path';
 import { Ajv, type ErrorObject } from 'ajv';
 import { ConfigInvalid } from '../errors.js';
 import { canonicalPath } from './canonical-path.js';
+import { parseSize } from './size.js';
 import { configSchema, FS_TYPE_NAMES, fsKind, SERENITY_FS_TYPE_NAMES } from './config-schema.js';
 
 /** One step of building a root filesystem, in layout order (SerenityOS's layout entry types). */
 export type LayoutOp =
-  | { readonly op: 'root'; readonly kind: 'ramfs' }
+  | { readonly op: 'root'; readonly kind: 'ramfs'; readonly size?: number }
   | { readonly op: 'root'; readonly kind: 'bind'; readonly source: string; readonly readOnly: boolean }
   | { readonly op: 'directory'; readonly target: string; readonly mode: number }
   | { readonly op: 'copy'; readonly source: string; readonly target: string }
   | { readonly op: 'symlink'; readonly path: string; readonly target: string }
   | { readonly op: 'hide'; readonly path: string }
-  | { readonly op: 'mount'; readonly kind: 'ramfs' | 'proc' | 'sys' | 'devpts'; readonly target: string; readonly readOnly: boolean }
+  | { readonly op: 'mount'; readonly kind: 'ramfs'; readonly target: string; readonly readOnly: boolean; readonly size?: number }
+  | { readonly op: 'mount'; readonly kind: 'proc' | 'sys' | 'devpts'; readonly target: string; readonly readOnly: boolean }
   | { readonly op: 'mount'; readonly kind: 'bind'; readonly source: string; readonly target: string; readonly readOnly: boolean };
 
 /** The layout entries that make a mount (and what `mount add` sends to a running context). */
@@ -125,6 +127,15 @@ export function hostnameProblem(name: string): string | undefined {
   return undefined;
 }
 
+/** A RAMFS's `size`, when given: anything else is refused, naming the entry. */
+function ramfsSize(file: string, raw: RawEntry, i: number, isRamfs: boolean): { size?: number } {
+  if (raw.size === undefined) return {};
+  if (!isRamfs) throw new ConfigInvalid(`${file}: layout[${i}].size: only a RAMFS has a size`);
+  const size = parseSize(raw.size as string | number);
+  if (size === undefined) throw new ConfigInvalid(`${file}: layout[${i}].size: ${JSON.stringify(raw.size)} is not a size (a positive number of bytes, with an optional k, M or G suffix)`);
+  return { size };
+}
+
 function layoutOp(file: string, raw: RawEntry, i: number): LayoutOp[] {
   const at = (key: string) => `layout[${i}].${key}`;
   const str = (key: string) => raw[key] as string;
@@ -132,7 +143,8 @@ function layoutOp(file: string, raw: RawEntry, i: number): LayoutOp[] {
     case 'root_mount':
       if (i !== 0) throw new ConfigInvalid(`${file}: layout[${i}]: root_mount must be the first layout entry`);
       // NOTE: SerenityOS writes fs_type "RAMFS" with source null or "none"; a host source alone is ours.
-      if (raw.source === undefined || raw.source === null || (raw.fs_type !== undefined && raw.source === 'none')) return [{ op: 'root', kind: 'ramfs' }];
+      if (raw.source === undefined || raw.source === null || (raw.fs_type !== undefined && raw.source === 'none')) return [{ op: 'root', kind: 'ramfs', ...ramfsSize(file, raw, i, true) }];
+      ramfsSize(file, raw, i, false);
       if (raw.fs_type !== undefined) throw new ConfigInvalid(`${file}: layout[0]: give either fs_type "RAMFS" or a host source, not both`);
       return [{ op: 'root', kind: 'bind', source: hostSource(file, at('source'), str('source')), readOnly: raw.read_only === true }];
     case 'directory': {
@@ -158,8 +170,11 @@ function layoutOp(file: string, raw: RawEntry, i: number): LayoutOp[] {
       const readOnly = raw.read_only === true || kind === 'sys';
       if (kind === 'bind') {
         if (typeof raw.source !== 'string') throw new ConfigInvalid(`${file}: ${at('source')}: missing key "source" (a bind mount needs a host path)`);
+        ramfsSize(file, raw, i, false);
         return [{ op: 'mount', kind, source: hostSource(file, at('source'), str('source')), target, readOnly }];
       }
+      if (kind === 'ramfs') return [{ op: 'mount', kind, target, readOnly, ...ramfsSize(file, raw, i, true) }];
+      ramfsSize(file, raw, i, false);
       return [{ op: 'mount', kind, target, readOnly }];
     }
     default:

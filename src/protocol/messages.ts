@@ -68,7 +68,9 @@ export type ContainerEvent =
   | { time: number; kind: 'start'; hostPid: number; containerPid: number; command: string }
   | { time: number; kind: 'exit'; hostPid: number; status: number }
   /** An execve through the container's root (seen by its FUSE server), allowed or refused. */
-  | { time: number; kind: 'launch' | 'refused'; path: string; hostPid: number; uid: number; reason?: string };
+  | { time: number; kind: 'launch' | 'refused'; path: string; hostPid: number; uid: number; reason?: string }
+  /** The server of the container's root died (host pid: the server's): nothing can run in it any more. */
+  | { time: number; kind: 'root-lost'; hostPid: number; reason: string };
 
 export interface ProcessSpec {
   argv: string[];
@@ -98,6 +100,8 @@ export interface ContainerInfo {
   jail: boolean;
   /** The host directory serving its root. */
   root: string;
+  /** Why it cannot run anything any more (its root's server died), if so. */
+  broken?: string;
   resources: { 'vfs-context': number; 'process-list'?: number; 'hostname-context'?: number };
 }
 

@@ -1,59 +1,45 @@
-// Builds a VFSRootContext from a validated layout, entry by entry, in layout order.
-import { ConfigInvalid, isFusejailError } from '../errors.js';
-import { Bind } from '../fuse/bind.js';
-import { Copy } from '../fuse/copy.js';
-import { Ramfs } from '../fuse/ramfs.js';
-import { Symlink } from '../fuse/symlink.js';
+// A validated layout turned into the resolved table a context server executes, entry by entry.
 import type { LayoutOp, MountOp } from '../protocol/config.js';
-import { ExecPolicy } from './exec-policy.js';
-import type { Mount } from './mount-table.js';
-import { type Backend, VFSRootContext } from './vfs-root-context.js';
-
-const ROOT = { uid: 0, gid: 0, pid: 0 };
+import type { ServedMount, TableOp } from '../context-server/table.js';
 
 /**
- * Kernel filesystems (proc, sys, devpts) are mounted by the launcher inside the container; the
- * FUSE root only provides an empty, read-only directory for them to cover.
+ * NOTE: every RAMFS (and the private upper layer of every copy) is a tmpfs instance of its
+ * server with this size unless its layout entry gives one: a bound the kernel enforces (ENOSPC) and `df` reports, and memory the
+ * kernel charges to the cgroup of whoever writes it.
  */
-const mountPoint = (): Backend => new Ramfs({ sizeLimit: 0 });
+export const RAMFS_SIZE = 1024 * 1024 * 1024;
 
-async function mountFor(op: MountOp): Promise<Mount<Backend>> {
+/** The kernel filesystem each layout `mount` kind stands for, mounted by the launcher over its mount point. */
+const KERNEL_FS = { proc: 'proc', sys: 'sysfs', devpts: 'devpts' } as const;
+
+/** One mount, as a layout entry (or `mount add`) makes it. */
+export function servedMount(op: MountOp): ServedMount {
   switch (op.op) {
     case 'copy':
-      return { backend: await Copy.open({ source: op.source }), readOnly: false, target: op.target, origin: { type: 'copy', source: op.source } };
+      return { type: 'copy', target: op.target, readOnly: false, source: op.source, size: RAMFS_SIZE };
     case 'symlink':
-      return { backend: new Symlink(op.target), readOnly: true, target: op.path, origin: { type: 'symlink', source: op.target } };
+      return { type: 'symlink', target: op.path, readOnly: true, link: op.target };
     case 'mount':
-      if (op.kind === 'bind') {
-        return { backend: Bind.open({ source: op.source, readOnly: op.readOnly }), readOnly: op.readOnly, target: op.target, origin: { type: 'bind', source: op.source } };
-      }
-      if (op.kind === 'ramfs') return { backend: new Ramfs({ root: { uid: 0, gid: 0, mode: 0o1777 } }), readOnly: op.readOnly, target: op.target, origin: { type: 'ramfs' } };
-      return { backend: mountPoint(), readOnly: true, target: op.target, origin: { type: op.kind } };
+      if (op.kind === 'bind') return { type: 'bind', target: op.target, readOnly: op.readOnly, source: op.source };
+      // NOTE: a RAMFS mounted on a layout path is a shared scratch space (/tmp): sticky and writable by all.
+      if (op.kind === 'ramfs') return { type: 'ramfs', target: op.target, readOnly: op.readOnly, size: op.size ?? RAMFS_SIZE, mode: 0o1777 };
+      return { type: 'mountpoint', target: op.target, readOnly: true, fs: KERNEL_FS[op.kind] };
   }
 }
 
-/** One more mount, made as a layout entry would make it (also for a running context's `mount add`). */
-export async function addMount(context: VFSRootContext, op: MountOp): Promise<void> {
-  context.addMount(await mountFor(op));
+/** The root a layout starts from: its `root_mount`, or, as in SerenityOS, an empty RAMFS. */
+function rootMount(first: LayoutOp | undefined): ServedMount {
+  if (first?.op === 'root' && first.kind === 'bind') return { type: 'bind', target: '/', readOnly: first.readOnly, source: first.source };
+  return { type: 'ramfs', target: '/', readOnly: false, size: (first?.op === 'root' && first.kind === 'ramfs' && first.size) || RAMFS_SIZE, mode: 0o755 };
 }
 
-export async function buildContext(id: number, layout: readonly LayoutOp[], policy: ExecPolicy): Promise<VFSRootContext> {
-  const first = layout[0];
-  const root =
-    first?.op === 'root' && first.kind === 'bind'
-      ? { root: { target: '/', backend: Bind.open({ source: first.source, readOnly: first.readOnly }), readOnly: first.readOnly, origin: { type: 'bind', source: first.source } } }
-      : {};
-  const context = VFSRootContext.create(id, { ...root, policy });
+/** The layout in order, as the server builds it; `root_mount` entries after the first change nothing. */
+export function tableOf(layout: readonly LayoutOp[]): TableOp[] {
+  const ops: TableOp[] = [{ op: 'mount', mount: rootMount(layout[0]) }];
   for (const op of layout) {
-    try {
-      if (op.op === 'directory') await context.mkdir(op.target, op.mode, ROOT);
-      else if (op.op === 'hide') context.hide(op.path);
-      else if (op.op !== 'root') await addMount(context, op);
-    } catch (err) {
-      if (isFusejailError(err)) throw err;
-      const what = op.op === 'symlink' || op.op === 'hide' ? op.path : op.op === 'root' ? '/' : op.target;
-      throw new ConfigInvalid(`layout: ${op.op} ${what}: ${(err as Error).message}`, { cause: err });
-    }
+    if (op.op === 'directory') ops.push({ op: 'mkdir', path: op.target, mode: op.mode });
+    else if (op.op === 'hide') ops.push({ op: 'hide', path: op.path });
+    else if (op.op !== 'root') ops.push({ op: 'mount', mount: servedMount(op) });
   }
-  return context;
+  return ops;
 }

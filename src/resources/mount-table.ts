@@ -2,71 +2,57 @@
 import { MountTableError } from '../errors.js';
 import { canonicalPath } from '../protocol/canonical-path.js';
 
-export interface Mount<B> {
-  readonly target: string;
-  readonly backend: B;
-  readonly readOnly: boolean;
-  /** What it is, for people: its type (ramfs, bind, copy, …) and host source or link target. */
-  readonly origin?: { readonly type: string; readonly source?: string };
-}
-
-export interface Resolved<B> {
-  mount: Mount<B>;
-  /** The path inside the backend ("/" for the mount's own root). */
+export interface Resolved<M> {
+  mount: M;
+  /** The path inside the mount ("/" for the mount's own root). */
   inner: string;
 }
 
 const within = (path: string, target: string): boolean =>
   target === '/' || path === target || path.startsWith(`${target}/`);
 
-export class MountTable<B> {
-  private readonly mounts: Mount<B>[] = [];
+export class MountTable<M extends { readonly target: string }> {
+  private readonly mounts: M[] = [];
 
-  get entries(): readonly Mount<B>[] {
+  get entries(): readonly M[] {
     return this.mounts;
   }
 
-  /** EBUSY when the target already has a mount, as SerenityOS's VFS answers. */
-  add(mount: Mount<B>): void {
+  /** EINVAL for a target that is not canonical, EBUSY when it already has a mount (SerenityOS's VFS). */
+  check(mount: M): void {
     const check = canonicalPath(mount.target);
     if (!check.ok) throw new MountTableError('EINVAL', `mount target "${mount.target}" ${check.reason}`);
     if (this.mounts.some((m) => m.target === mount.target)) {
       throw new MountTableError('EBUSY', `mount target "${mount.target}" is already in use`);
     }
+  }
+
+  add(mount: M): void {
+    this.check(mount);
     this.mounts.push(mount);
   }
 
-  /** ENODEV when nothing is mounted at the target. Returns the removed mount. */
-  remove(target: string): Mount<B> {
-    const i = this.mounts.findIndex((m) => m.target === target);
-    if (i < 0) throw new MountTableError('ENODEV', `nothing is mounted at "${target}"`);
-    return this.mounts.splice(i, 1)[0]!;
+  /** ENODEV when nothing is mounted at the target; EBUSY for the root, which a served context keeps. */
+  find(target: string): M {
+    const mount = this.mounts.find((m) => m.target === target);
+    if (!mount) throw new MountTableError('ENODEV', `nothing is mounted at "${target}"`);
+    if (target === '/') throw new MountTableError('EBUSY', 'the root mount "/" cannot be removed from a context in use');
+    return mount;
   }
 
-  resolve(path: string): Resolved<B> | undefined {
-    let best: Mount<B> | undefined;
+  remove(target: string): M {
+    const mount = this.find(target);
+    this.mounts.splice(this.mounts.indexOf(mount), 1);
+    return mount;
+  }
+
+  resolve(path: string): Resolved<M> | undefined {
+    let best: M | undefined;
     for (const m of this.mounts) {
       if (within(path, m.target) && (!best || m.target.length > best.target.length)) best = m;
     }
     if (!best) return undefined;
     const inner = best.target === '/' ? path : path.slice(best.target.length) || '/';
     return { mount: best, inner };
-  }
-
-  /** Names of mount targets directly below `dir` (they appear in its listing even if absent). */
-  childMountNames(dir: string): string[] {
-    const prefix = dir === '/' ? '/' : `${dir}/`;
-    const names = new Set<string>();
-    for (const m of this.mounts) {
-      if (m.target.length > prefix.length && m.target.startsWith(prefix)) {
-        names.add(m.target.slice(prefix.length).split('/')[0]!);
-      }
-    }
-    return [...names];
-  }
-
-  /** True when `path` is a mount target or lies on the way to one (it cannot be removed). */
-  isBusy(path: string): boolean {
-    return this.mounts.some((m) => m.target === path || m.target.startsWith(`${path}/`));
   }
 }

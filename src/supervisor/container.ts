@@ -1,32 +1,34 @@
 // A container: a named bundle of resources (SerenityOS's three) and the processes launched into it.
 import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
-import { realpath, stat } from 'node:fs/promises';
+import { readdir, realpath, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { ExecRule, TableOp } from '../context-server/table.js';
 import { Launch, type Started } from '../launcher/launch.js';
 import { kernelMounts, type KernelMount, type LaunchPlan } from '../launcher/launch-plan.js';
 import { type ContainerConfig, hostnameProblem } from '../protocol/config.js';
+import { isFusejailError } from '../errors.js';
 import type { IDisposable } from '../event.js';
 import { canonicalPath } from '../protocol/canonical-path.js';
 import type { ContainerEvent, ContainerInfo, MountInfo, MountSpec, ProcessInfo, ProcessSpec, ResourceType, StreamEvent, Terminal } from '../protocol/messages.js';
 import type { HostnameContext } from '../resources/hostname-context.js';
+import { servedMount, tableOf } from '../resources/layout.js';
 import type { PidsLimit } from '../resources/pids-limit.js';
 import type { ScopedProcessList } from '../resources/scoped-process-list.js';
+import type { VFSRootContext } from '../resources/vfs-root-context.js';
 import { Refused } from './refused.js';
-import type { Located } from './control.js';
-import type { ServedContext } from './served-context.js';
 
-type Held = ServedContext | ScopedProcessList | HostnameContext;
+type Held = VFSRootContext | ScopedProcessList | HostnameContext;
 
 /** How a container gets its resources: new ones from the supervisor's lists, or existing ones by index. */
 export interface ResourceMaker {
-  vfsContext(config: Record<string, unknown>, kernelMounts: readonly KernelMount[]): Promise<ServedContext>;
+  vfsContext(table: readonly TableOp[], exec: ExecRule, kernelMounts: readonly KernelMount[]): Promise<VFSRootContext>;
   processList(): Promise<ScopedProcessList>;
   hostnameContext(name: string): Promise<HostnameContext>;
   /** unshare_attach: the live resource with this index (ENOENT when there is none). */
   existing<T extends ResourceType>(type: T, index: number): Held;
   /** The container no longer refers to it; the list removes it when no container does (SerenityOS's rules). */
   release(resource: Held): Promise<void>;
-  /** Every live container (to find who borrowed from whom). */
+  /** Every live container (to find the host directories serving roots). */
   containers(): Container[];
   /** A process limit for the container named `name`. */
   pidsLimit(name: string, max: number): PidsLimit;
@@ -58,10 +60,7 @@ export class Container {
   private base!: Omit<LaunchPlan, 'argv' | 'env' | 'cwd' | 'user'>;
   private readonly events: ContainerEvent[] = [];
   private readonly watching: IDisposable;
-  /** Mounts in other containers that reach this one's root through the host (mount copy). */
-  private readonly lent = new Set<{ borrower: Container; target: string }>();
   private limit: PidsLimit | undefined;
-  private readonly exposed: string[] = [];
 
   private constructor(
     readonly name: string,
@@ -69,16 +68,18 @@ export class Container {
     private readonly command: string[],
     /** Detached containers stay, exited, until `rm`; others go when their first process ends. */
     private readonly detached: boolean,
-    private readonly vfs: ServedContext,
+    private readonly vfs: VFSRootContext,
     private readonly list: ScopedProcessList | undefined,
     private readonly uts: HostnameContext | undefined,
     private readonly maker: ResourceMaker,
     /** Told once the container has released everything and may be forgotten. */
     private readonly onGone: () => void,
   ) {
-    this.watching = vfs.onLaunch((e) =>
+    const launches = vfs.onLaunch((e) =>
       this.record({ time: e.time, kind: e.allowed ? 'launch' : 'refused', path: e.path, hostPid: e.pid, uid: e.uid, ...(e.reason ? { reason: e.reason } : {}) }),
     );
+    const lost = vfs.onLost((e) => this.record({ time: Date.now(), kind: 'root-lost', hostPid: e.pid, reason: `VFS root context ${vfs.index}: ${e.reason}` }));
+    this.watching = { dispose: () => (launches.dispose(), lost.dispose()) };
   }
 
   private record(event: ContainerEvent): void {
@@ -91,7 +92,7 @@ export class Container {
    * first (it is what the others are for), then the process list, then the hostname context.
    */
   static async start(
-    options: { name: string; config: ContainerConfig; raw: Record<string, unknown>; process: ProcessSpec; terminal: Terminal | null; detached: boolean; attach: Attach },
+    options: { name: string; config: ContainerConfig; process: ProcessSpec; terminal: Terminal | null; detached: boolean; attach: Attach },
     maker: ResourceMaker,
     emit: Emit,
     onGone: () => void,
@@ -104,7 +105,12 @@ export class Container {
     };
     const { attach, config } = options;
     try {
-      const vfs = take(attach['vfs-context'] !== undefined ? (maker.existing('vfs-context', attach['vfs-context']) as ServedContext) : await maker.vfsContext(options.raw, kernelMounts(config.layout)));
+      const vfs = take(
+        attach['vfs-context'] !== undefined
+          ? (maker.existing('vfs-context', attach['vfs-context']) as VFSRootContext)
+          : await maker.vfsContext(tableOf(config.layout), { jailed: config.jail, allow: config.execAllow ?? null }, kernelMounts(config.layout)),
+      );
+      if (vfs.broken) throw new Refused('ENOTCONN', `VFS root context ${vfs.index} is broken: ${vfs.broken}`);
       if (config.jail && vfs.kernelMounts.some((m) => m.fs === 'sysfs')) {
         throw new Refused('EPERM', `VFS root context ${vfs.index} has a SysFS mount, which a jailed container is refused`);
       }
@@ -154,6 +160,7 @@ export class Container {
   /** Another process in this container's resources (`fusejail exec`). */
   exec(spec: ProcessSpec, terminal: Terminal | null, emit: Emit): Promise<{ started: Started; process: Launch }> {
     if (this.exitStatus !== undefined || this.released) throw new Refused('EINVAL', `container ${this.name} is not running`);
+    if (this.vfs.broken) throw new Refused('ENOTCONN', `container ${this.name} cannot run anything: its root is gone (VFS root context ${this.vfs.index}: ${this.vfs.broken}); remove it with fusejail rm -f ${this.name}`);
     return this.launch(spec, terminal, emit, 'other');
   }
 
@@ -233,6 +240,7 @@ export class Container {
       command: this.command,
       jail: this.config.jail,
       root: this.vfs.root,
+      ...(this.vfs.broken ? { broken: `VFS root context ${this.vfs.index}: ${this.vfs.broken}` } : {}),
       resources: {
         'vfs-context': this.vfs.index,
         ...(this.list ? { 'process-list': this.list.index } : {}),
@@ -241,17 +249,18 @@ export class Container {
     };
   }
 
-  /** Its live mount table, in order, as its FUSE server holds it. */
-  async mounts(): Promise<MountInfo[]> {
-    return (await this.vfs.ask({ op: 'mounts' })) as MountInfo[];
+  /** Its mount table, in order (the model its context server serves). */
+  mounts(): MountInfo[] {
+    return this.vfs.mountInfo();
   }
 
   /** `mount add`: checked here as well as by the CLI (a request may come from anyone). */
   async mountAdd(spec: MountSpec): Promise<void> {
     const target = canonicalOrRefuse('mount target', spec.target);
-    if (spec.kind === 'ramfs') return void (await this.vfs.ask({ op: 'mount-add', mount: { op: 'mount', kind: 'ramfs', target, readOnly: false } }));
+    if (spec.kind === 'ramfs') return this.vfs.addMount(servedMount({ op: 'mount', kind: 'ramfs', target, readOnly: false }));
     if (spec.kind !== 'bind') throw new Refused('EINVAL', `mount add takes a bind or a ramfs mount, not ${JSON.stringify((spec as { kind: unknown }).kind)}`);
-    // NOTE: the real path, found here (never by the server, which could be asked to walk into its own mount).
+    // NOTE: the real path, found here, where the user named it; the server then opens it without
+    // following any symlink, so a link swapped in later fails instead of leading elsewhere.
     const source = await realpath(canonicalOrRefuse('mount source', spec.source)).catch(() => {
       throw new Refused('ENOENT', `mount source ${JSON.stringify(spec.source)} does not exist on the host`);
     });
@@ -260,66 +269,59 @@ export class Container {
     const served = this.maker.containers().flatMap((c) => c.servedAt().map((dir) => ({ c, dir })));
     const inside = served.find(({ dir }) => source === dir || source.startsWith(`${dir}/`));
     if (inside) throw new Refused('EINVAL', `mount source ${source} is inside container ${inside.c.name}'s root; use fusejail mount copy`);
-    await this.vfs.ask({ op: 'mount-add', mount: { op: 'mount', kind: 'bind', source, target, readOnly: spec.readOnly } });
+    await this.vfs.addMount(servedMount({ op: 'mount', kind: 'bind', source, target, readOnly: spec.readOnly }));
   }
 
   /** The host directories serving its root. */
   servedAt(): string[] {
-    return [this.vfs.root, ...this.exposed];
-  }
-
-  /** True when its root reaches, through mount copies, into `other`'s. */
-  private reaches(other: Container, seen = new Set<Container>()): boolean {
-    for (const source of this.borrowed()) {
-      if (source === other || (!seen.has(source) && (seen.add(source), source.reaches(other, seen)))) return true;
-    }
-    return false;
+    return this.vfs.servedAt();
   }
 
   async mountRm(target: string): Promise<void> {
-    await this.vfs.ask({ op: 'mount-rm', target: canonicalOrRefuse('mount target', target) });
-    this.returnBorrowed(target);
-  }
-
-  /** The containers whose files this one mounts (at `target`, or anywhere). */
-  private borrowed(target?: string): Container[] {
-    return this.maker.containers().filter((c) => [...c.lent].some((l) => l.borrower === this && (target === undefined || l.target === target)));
-  }
-
-  /** Those containers no longer lend to this one (at `target`, or anywhere). */
-  private returnBorrowed(target?: string): void {
-    for (const source of this.borrowed(target)) {
-      for (const l of source.lent) if (l.borrower === this && (target === undefined || l.target === target)) source.lent.delete(l);
-    }
+    await this.vfs.removeMount(canonicalOrRefuse('mount target', target));
   }
 
   /**
-   * SerenityOS's copy_mount: the same live files at `target` here. In one context, the backend
-   * itself is mounted again; across contexts, a host bind source is bound directly, and anything
-   * else is reached through this source container's root, which then cannot be removed first.
+   * SerenityOS's copy_mount: the same live files at `target` here. In one context, the server
+   * mounts its own backend again; across contexts, the source's server resolves the path beneath
+   * its root and holds it open, and this one's server opens that very descriptor: no host path is
+   * ever resolved, and the files stay reachable here after the source container is gone.
    */
   async mountCopy(from: Container, path: string, target: string): Promise<void> {
     const at = canonicalOrRefuse('source path', path);
     const to = canonicalOrRefuse('target path', target);
-    if (from.vfs === this.vfs) return void (await this.vfs.ask({ op: 'mount-share', from: at, target: to }));
-    const { mount, inner } = (await from.vfs.ask({ op: 'locate', path: at })) as Located;
-    const direct = mount.type === 'bind';
-    if (!direct && from.reaches(this)) throw new Refused('EINVAL', `container ${from.name} already reaches into ${this.name}'s root; a mount copy both ways would deadlock their servers`);
-    const source = direct ? (inner === '/' ? mount.source! : mount.source! + inner) : join(from.vfs.root, at);
-    await this.vfs.ask({ op: 'mount-add', mount: { op: 'mount', kind: 'bind', source, target: to, readOnly: mount.readOnly } });
-    if (!direct) from.lent.add({ borrower: this, target: to });
+    // NOTE: a copy of read-only files stays read-only.
+    const holder = from.vfs.mountHolding(at);
+    if (from.vfs === this.vfs) return this.vfs.addMount({ type: 'share', target: to, readOnly: holder.readOnly, from: at });
+    const located = await from.vfs.locate(at).catch((err: unknown) => {
+      throw isFusejailError(err) && err.code === 'ENOENT' ? new Refused('ENOENT', `"${at}" does not exist`) : err;
+    });
+    // NOTE: for people, a host bind's files are named by their host path; the server still reaches them by the descriptor.
+    const inner = holder.target === '/' ? at : at.slice(holder.target.length);
+    const source = holder.type === 'bind' ? holder.source + (inner === '/' ? '' : inner) : `${from.name}:${at}`;
+    try {
+      await this.vfs.addMount({ type: 'handle', target: to, readOnly: holder.readOnly, handle: located.handle, source });
+    } finally {
+      await from.vfs.unlocate(located.handle);
+    }
   }
 
   /** `expose`: the same root served at another host directory too, until the container goes. */
   async expose(dir: string): Promise<string> {
     if (!dir.startsWith('/')) throw new Refused('EINVAL', `mountpoint ${JSON.stringify(dir)} must be absolute`);
-    // NOTE: resolved here, never by the server (see mountAdd).
+    // NOTE: checked by name before anything touches it: a look at a directory a server serves
+    // would be a request to that server (never answered if it is the one that looks).
+    const ours = this.servedAt().find((s) => dir === s || dir.startsWith(`${s}/`));
+    if (ours) throw new Refused('EBUSY', `mountpoint ${dir} is ${dir === ours ? 'already' : 'inside'} this root (served at ${ours})`);
     const real = await realpath(dir).catch(() => {
       throw new Refused('ENOENT', `mountpoint ${dir} does not exist`);
     });
-    const exposed = ((await this.vfs.ask({ op: 'expose', dir: real })) as { dir: string }).dir;
-    this.exposed.push(exposed);
-    return exposed;
+    const entries = await readdir(real).catch(() => {
+      throw new Refused('ENOTDIR', `mountpoint ${real} is not a directory`);
+    });
+    if (entries.length > 0) throw new Refused('ENOTEMPTY', `mountpoint ${real} is not empty`);
+    await this.vfs.expose(real);
+    return real;
   }
 
   /** What it ran, and every launch its root saw, oldest first (the last 1000). */
@@ -337,27 +339,20 @@ export class Container {
     return this.uts.hostname(name);
   }
 
-  /** `rm`: refused while it runs, or while another container mounts its files, unless forced. */
+  /** `rm`: refused while it runs, unless forced. */
   async remove(force: boolean): Promise<void> {
     if (this.exitStatus === undefined && !force) throw new Refused('EBUSY', `container ${this.name} is running; stop it first, or use rm -f`);
-    const lent = [...this.lent][0];
-    if (lent && !force) {
-      throw new Refused('EBUSY', `container ${this.name}'s files are mounted in ${lent.borrower.name} at ${lent.target} (mount copy); run: fusejail mount rm ${lent.borrower.name} ${lent.target}, or use rm -f`);
-    }
     await this.release();
   }
 
   /**
    * Ends its processes and lets go of every resource, newest first (processes die with their
-   * list); mounts other containers made of its files go first. Once.
+   * list). Once.
    */
   async release(): Promise<void> {
     if (this.released) return;
     this.released = true;
     this.watching.dispose();
-    for (const { borrower, target } of this.lent) await borrower.vfs.ask({ op: 'mount-rm', target }).catch(() => {});
-    this.lent.clear();
-    this.returnBorrowed();
     // NOTE: a process list may be shared with other containers, so this one's processes are
     // killed one by one: each payload, its process group, and its launcher; then awaited, so
     // that attach counts are right when the resources are let go.

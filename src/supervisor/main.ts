@@ -2,12 +2,11 @@
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FusejailError, isFusejailError } from '../errors.js';
-import { FS_TYPE, unmount } from '../fuse/mounts.js';
+import { FS_TYPE, unmount } from '../host/mounts.js';
 import { unpinHostname } from '../launcher/hostname-pin.js';
 import { PidsLimit } from '../resources/pids-limit.js';
 import { ensureStateDir, socketPath, stateDir } from '../protocol/state-dir.js';
 import { serveSocket } from './server.js';
-import { prepareSpare } from './served-context.js';
 import { Supervisor } from './supervisor.js';
 
 /**
@@ -80,7 +79,6 @@ async function main(): Promise<void> {
   const server = await serveSocket(socketPath(dir), supervisor, () => void stop('shutdown requested'));
   for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(signal, () => void stop(signal));
   process.stderr.write(`fusejail: supervisor listening on ${socketPath(dir)}\n`);
-  prepareSpare();
 }
 
 main().catch((err: unknown) => {

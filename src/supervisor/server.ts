@@ -2,7 +2,7 @@
 import { chmodSync, rmSync } from 'node:fs';
 import { type Server, type Socket, createServer } from 'node:net';
 import { constants } from 'node:os';
-import { fsat } from '../fuse/fsat.js';
+import { peerCredentials } from '../host/peer-credentials.js';
 import { LineDecoder } from '../protocol/framing.js';
 import { PROTOCOL_VERSION, type Request, type Response, type StreamEvent, isOperation, isResourceType } from '../protocol/messages.js';
 import type { Launch } from '../launcher/launch.js';
@@ -24,8 +24,8 @@ function validate(value: unknown): Request {
 function peerOf(socket: Socket): Peer {
   // NOTE: Node does not expose SO_PEERCRED; the pipe handle's fd is asked directly.
   const fd = (socket as unknown as { _handle?: { fd?: number } })._handle?.fd ?? -1;
-  const cred = fsat.peerCredentials(fd);
-  return typeof cred === 'number' ? { pid: 0, uid: -1 } : { pid: cred[0], uid: cred[1] };
+  const cred = peerCredentials(fd);
+  return cred ? { pid: cred.pid, uid: cred.uid } : { pid: 0, uid: -1 };
 }
 
 export function serveSocket(path: string, supervisor: Supervisor, onShutdown: () => void): Promise<Server> {

@@ -13,11 +13,10 @@ import type { Launch, Started } from '../launcher/launch.js';
 import { HostnameContext } from '../resources/hostname-context.js';
 import { PidsLimit } from '../resources/pids-limit.js';
 import { ScopedProcessList } from '../resources/scoped-process-list.js';
+import { tableOf } from '../resources/layout.js';
+import { VFSRootContext } from '../resources/vfs-root-context.js';
 import { type Resource, ResourceList } from './registry.js';
-import { ServedContext, stopSpare } from './served-context.js';
 
-/** What `unshare create vfs-context` makes: as in SerenityOS, an empty RAMFS. */
-const EMPTY_CONTEXT = { jail: false, 'pid-isolation': false, hostname: null, layout: [{ type: 'root_mount', fs_type: 'RAMFS' }] };
 
 export interface Peer {
   pid: number;
@@ -45,7 +44,7 @@ export function isJailed(pid: number): boolean {
 export class Supervisor {
   private readonly lists: { [T in ResourceType]: ResourceList<Resource> } = {
     'process-list': new ResourceList<ScopedProcessList>(),
-    'vfs-context': new ResourceList<ServedContext>(),
+    'vfs-context': new ResourceList<VFSRootContext>(),
     'hostname-context': new ResourceList<HostnameContext>(),
   };
 
@@ -56,19 +55,19 @@ export class Supervisor {
   constructor(private readonly dir: string) {}
 
   private readonly maker: ResourceMaker = {
-    vfsContext: (config, kernel) => this.lists['vfs-context'].create((i) => ServedContext.create(i, join(this.dir, 'vfs'), config, kernel)) as Promise<ServedContext>,
+    vfsContext: (table, exec, kernelMounts) => this.lists['vfs-context'].create((i) => VFSRootContext.create(i, join(this.dir, 'vfs'), { table, exec, kernelMounts })) as Promise<VFSRootContext>,
     processList: () => this.lists['process-list'].create((i) => ScopedProcessList.create(i)) as Promise<ScopedProcessList>,
     hostnameContext: (name) => this.lists['hostname-context'].create((i) => HostnameContext.create(i, join(this.dir, 'ns'), name)) as Promise<HostnameContext>,
     existing: (type, index) => {
       const r = this.lists[type].forIndex(index);
       if (!r) throw new Refused('ENOENT', `no ${type} with index ${index} (see fusejail resources)`);
-      return r as ServedContext | ScopedProcessList | HostnameContext;
+      return r as VFSRootContext | ScopedProcessList | HostnameContext;
     },
     // NOTE: a process list goes with its last member and a hostname context with its last process;
     // a container's members all end when it goes, so each goes with the last container using it.
     release: async (r) => {
       if (!r.release() || this.standing.has(r)) return;
-      const type: ResourceType = r instanceof ServedContext ? 'vfs-context' : r instanceof ScopedProcessList ? 'process-list' : 'hostname-context';
+      const type: ResourceType = r instanceof VFSRootContext ? 'vfs-context' : r instanceof ScopedProcessList ? 'process-list' : 'hostname-context';
       this.lists[type].remove(r.index);
       await r.destroy();
     },
@@ -86,7 +85,7 @@ export class Supervisor {
     }
     if (this.containers.has(name)) throw new Refused('EBUSY', `a container named ${name} already exists`);
     const { container, started, process } = await Container.start(
-      { name, config, raw: request.config, process: request.process, terminal: request.terminal, detached: request.detach, attach: attachOf(request) },
+      { name, config, process: request.process, terminal: request.terminal, detached: request.detach, attach: attachOf(request) },
       this.maker,
       this.emitter(request.id, emit),
       () => this.containers.delete(name),
@@ -179,7 +178,8 @@ export class Supervisor {
       case 'process-list':
         return this.maker.processList();
       case 'vfs-context': {
-        const context = await this.maker.vfsContext(EMPTY_CONTEXT, []);
+        // NOTE: as in SerenityOS, an empty RAMFS.
+        const context = await this.maker.vfsContext(tableOf([]), { jailed: false, allow: null }, []);
         this.standing.add(context);
         return context;
       }
@@ -196,7 +196,6 @@ export class Supervisor {
 
   /** Everything, in reverse order of dependence: processes first, then roots, then names. */
   async teardown(): Promise<void> {
-    stopSpare();
     for (const c of this.containers.values()) await c.release();
     this.containers.clear();
     for (const type of ['process-list', 'vfs-context', 'hostname-context'] as const) {

@@ -25,6 +25,8 @@ function what(e: ContainerEvent): string {
       return `${e.path} as uid ${e.uid}`;
     case 'refused':
       return `${e.path} as uid ${e.uid}: ${e.reason === 'setuid' ? 'a set-uid/set-gid file in a jailed container' : 'not in the exec_allow list'}`;
+    case 'root-lost':
+      return e.reason;
   }
 }
 

@@ -16,7 +16,7 @@ export async function handler(argv: { json: boolean }): Promise<void> {
   const list = (await Connection.ask('ls', {})) as ContainerInfo[];
   printList(argv.json, list, ['NAME', 'STATUS', 'COMMAND', 'RESOURCES'], (c) => [
     c.name,
-    c.status === 'running' ? 'running' : `exited (${c.exitStatus})`,
+    c.broken ? 'broken (root gone)' : c.status === 'running' ? 'running' : `exited (${c.exitStatus})`,
     c.command.join(' '),
     Object.entries(c.resources).map(([k, v]) => `${k}=${v}`).join(' '),
   ]);

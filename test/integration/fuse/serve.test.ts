@@ -4,7 +4,7 @@ import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:f
 import { join } from 'node:path';
 import t from 'tap';
 import { asUser, fusejail, fuseUnavailable, sh, tempDir } from '../../helpers/fuse.js';
-import { mountedHere } from '../../../src/fuse/mounts.js';
+import { mountedHere } from '../../../src/host/mounts.js';
 
 const skip = fuseUnavailable();
 const config = { jail: false, 'pid-isolation': false, hostname: null, layout: [{ type: 'mount', target: '/w', fs_type: 'RAMFS' }] };

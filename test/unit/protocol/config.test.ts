@@ -100,3 +100,14 @@ t.test('hostname null keeps the host hostname; extensions are read', async (t) =
   t.equal(c.maxProcesses, 64);
   t.same(c.execAllow, ['/bin/sh']);
 });
+
+t.test('a RAMFS may have a size; nothing else may', async (t) => {
+  const c = parse({ layout: [{ type: 'root_mount', fs_type: 'RAMFS', size: '2M' }, { type: 'mount', target: '/tmp', fs_type: 'RAMFS', size: 4096 }] });
+  t.same(c.layout, [
+    { op: 'root', kind: 'ramfs', size: 2 * 1024 * 1024 },
+    { op: 'mount', kind: 'ramfs', target: '/tmp', readOnly: false, size: 4096 },
+  ]);
+  t.equal(error({ layout: [{ type: 'root_mount', fs_type: 'RAMFS' }, { type: 'mount', target: '/tmp', fs_type: 'RAMFS', size: '1Q' }] }), 'x.json: layout[1].size: "1Q" is not a size (a positive number of bytes, with an optional k, M or G suffix)');
+  t.equal(error({ layout: [{ type: 'root_mount', fs_type: 'RAMFS' }, { type: 'mount', target: '/tmp', fs_type: 'RAMFS', size: 0 }] }), 'x.json: layout[1].size: 0 is not a size (a positive number of bytes, with an optional k, M or G suffix)');
+  t.equal(error({ layout: [{ type: 'root_mount', fs_type: 'RAMFS' }, { type: 'mount', target: '/proc', fs_type: 'ProcFS', size: '1M' }] }), 'x.json: layout[1].size: only a RAMFS has a size');
+});

@@ -1,9 +1,10 @@
+import { readFileSync } from 'node:fs';
 import t from 'tap';
 import { isFusejailError } from '../../../src/errors.js';
 import { MountTable } from '../../../src/resources/mount-table.js';
 
 const table = () => {
-  const m = new MountTable<string>();
+  const m = new MountTable<{ target: string; backend: string; readOnly: boolean }>();
   for (const target of ['/', '/usr', '/usr/lib', '/tmp']) m.add({ target, backend: target, readOnly: false });
   return m;
 };
@@ -37,17 +38,20 @@ t.test('removing a mount uncovers what lies below it at once', async (t) => {
   t.same(m.resolve('/usr/lib/x.so')?.inner, '/lib/x.so');
 });
 
-t.test('mount targets are listed in their parent and are busy', async (t) => {
-  const m = new MountTable<string>();
-  m.add({ target: '/', backend: 'root', readOnly: false });
-  m.add({ target: '/a/b/c', backend: 'c', readOnly: false });
-  m.add({ target: '/a/d', backend: 'd', readOnly: false });
-  t.same(m.childMountNames('/').sort(), ['a']);
-  t.same(m.childMountNames('/a').sort(), ['b', 'd']);
-  t.same(m.childMountNames('/a/b'), ['c']);
-  t.same(m.childMountNames('/x'), []);
-  t.ok(m.isBusy('/a'));
-  t.ok(m.isBusy('/a/b/c'));
-  t.notOk(m.isBusy('/a/b/c/e'));
-  t.notOk(m.isBusy('/ab'));
+t.test('the root cannot be removed from a context in use', async (t) => {
+  const e = t.throws(() => table().remove('/'));
+  t.equal((e as { code: string }).code, 'EBUSY');
+});
+
+t.test('the shared path-resolution vectors (the C context server runs the same file)', async (t) => {
+  const vectors = JSON.parse(readFileSync(new URL('../../vectors/path-resolution.json', import.meta.url), 'utf8')) as {
+    targets: string[];
+    cases: { path: string; mount: string; inner: string }[];
+  };
+  const m = new MountTable<{ target: string }>();
+  for (const target of vectors.targets) m.add({ target });
+  for (const c of vectors.cases) {
+    const r = m.resolve(c.path);
+    t.same({ mount: r?.mount.target, inner: r?.inner }, { mount: c.mount, inner: c.inner }, c.path);
+  }
 });
