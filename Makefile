@@ -13,7 +13,8 @@ FUSE_INCLUDE := node_modules/fuse-shared-library-linux/libfuse/include
 DEB_NEEDS := libfuse2:/usr/lib/x86_64-linux-gnu/libfuse.so.2 fuse:/usr/bin/fusermount \
   gcc:/usr/bin/gcc make:/usr/bin/make libseccomp-dev:/usr/include/seccomp.h \
   busybox-static:/bin/busybox patch:/usr/bin/patch python3:/usr/bin/python3 \
-  libjansson-dev:/usr/include/jansson.h
+  libjansson-dev:/usr/include/jansson.h libfuse3-dev:/usr/include/fuse3/fuse_lowlevel.h \
+  fuse3:/usr/bin/fusermount3 pkg-config:/usr/bin/pkg-config
 BENCH_NEEDS := bindfs:/usr/bin/bindfs bubblewrap:/usr/bin/bwrap bc:/usr/bin/bc
 # The tests drive an interactive shell through tmux and read process lists with ps; without them
 # (and not root to install them) those tests are skipped with the reason printed.
@@ -56,12 +57,17 @@ test-deps: deps
 
 build: deps native ts bin/fusejail
 
-native: build/native/fsat.node build/native/launcher $(FUSE_NATIVE)/build/Release/fuse.node
+native: build/native/fsat.node build/native/launcher build/native/context-server $(FUSE_NATIVE)/build/Release/fuse.node
 
 LAUNCHER_SRC := $(wildcard native-bindings/launcher/*.c)
 build/native/launcher: $(LAUNCHER_SRC) native-bindings/launcher/launcher.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $(LAUNCHER_SRC) -lseccomp -ljansson
+
+CONTEXT_SERVER_SRC := $(wildcard native-bindings/context-server/*.c)
+build/native/context-server: $(CONTEXT_SERVER_SRC) native-bindings/context-server/context-server.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $$(pkg-config --cflags fuse3) -o $@ $(CONTEXT_SERVER_SRC) $$(pkg-config --libs fuse3) -ljansson -lpthread
 
 build/native/fsat.node: native-bindings/fsat.c
 	@mkdir -p $(@D)
