@@ -85,8 +85,8 @@ static int resolve_child (struct at *a, fuse_ino_t parent, const char *name, boo
   int rc = resolve_path(a, dir ? join(dir, name) : NULL);
   free(dir);
   if (rc) return rc == -ENOENT && creating ? -EPERM : rc;
-  if (a->m->read_only) rc = -EROFS;
-  else if (table_busy(a->path)) rc = creating ? -EEXIST : -EBUSY;
+  if (table_busy(a->path)) rc = creating ? -EEXIST : -EBUSY;
+  else if (a->m->read_only) rc = -EROFS;
   else if (a->inner[1] == '\0') rc = -EBUSY;
   if (rc) done(a);
   return rc;
