@@ -769,6 +769,8 @@ int layout_mkdir (const char *path, mode_t mode, char *err, size_t errlen) {
     else {
       struct stat st;
       if (mkdirat(dir, last, mode & 07777) < 0) rc = errno == EEXIST && fstatat(dir, last, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode) ? 0 : -errno;
+      // NOTE: mkdir(2) ignores S_ISGID in its mode; a layout asking for it gets it explicitly.
+      else if ((mode & 07000) && fchmodat(dir, last, mode & 07777, AT_SYMLINK_NOFOLLOW) < 0) rc = -errno;
       close(dir);
     }
   }

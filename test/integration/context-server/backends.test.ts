@@ -143,3 +143,17 @@ t.test('symlink mounts, hidden paths and synthesised parents', { skip }, async (
   t.equal(code(() => renameSync(join(c.root, 'etc'), join(c.root, 'etc2'))), 'EBUSY', 'a mount target cannot be renamed');
   t.equal(code(() => renameSync(join(c.root, 'etc/passwd'), join(c.root, 'passwd'))), 'EROFS', 'nothing leaves a read-only mount');
 });
+
+t.test('objects are created with the caller\'s ownership; set-gid directories pass their group on', { skip }, async (t) => {
+  const c = await startContext(t, [ramfsRoot(), { op: 'mkdir', path: '/tmp', mode: 0o1777 }, { op: 'mkdir', path: '/g', mode: 0o2777 }]);
+  const nobody = sh('id -u nobody').stdout.trim();
+  const nogroup = sh('id -g nobody').stdout.trim();
+  t.equal(sh(`touch '${c.root}/tmp/f' && mkdir '${c.root}/tmp/d' && ln -s f '${c.root}/tmp/l' && mkfifo '${c.root}/tmp/p'`, 'nobody').status, 0);
+  for (const name of ['f', 'd', 'l', 'p']) t.equal(sh(`stat -c %u:%g '${c.root}/tmp/${name}'`).stdout.trim(), `${nobody}:${nogroup}`, `${name} belongs to the caller`);
+  t.equal(sh(`stat -c %a '${c.root}/tmp/f'`).stdout.trim(), '644', 'the caller\'s umask applies once');
+  t.not(sh(`rm '${c.root}/tmp/f'`, 'daemon').status, 0, 'the sticky bit protects it from others');
+  t.equal(sh(`touch '${c.root}/g/f' && mkdir '${c.root}/g/d'`, 'nobody').status, 0);
+  t.equal(sh(`stat -c %u:%g '${c.root}/g/f'`).stdout.trim(), `${nobody}:0`, 'the set-gid directory\'s group');
+  t.equal(sh(`stat -c %a '${c.root}/g/d'`).stdout.trim(), '2755', 'a new directory inherits set-gid');
+  t.not(sh(`touch '${c.root}/f'`, 'nobody').status, 0, 'the root directory is not writable by others');
+});
