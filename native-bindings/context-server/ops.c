@@ -231,8 +231,9 @@ static void op_setattr (fuse_req_t req, fuse_ino_t ino, struct stat *attr, int t
   char proc[32];
   if (!rc) proc_path(proc, sizeof proc, obj);
   if (!rc && (to_set & FUSE_SET_ATTR_MODE)) {
-    // NOTE: container root must not make set-id programs on the host.
-    if (a.m->host && !S_ISDIR(st.st_mode) && (attr->st_mode & (S_ISUID | S_ISGID)) && (attr->st_mode & 07000) != (st.st_mode & 07000)) rc = -EPERM;
+    // NOTE: container root must not make set-id programs on the host; clearing bits (the kernel's
+    // kill-priv on write) and keeping them are fine.
+    if (a.m->host && !S_ISDIR(st.st_mode) && (attr->st_mode & ~st.st_mode & (S_ISUID | S_ISGID))) rc = -EPERM;
     else if (S_ISLNK(st.st_mode)) rc = -EOPNOTSUPP;
     else if ((fi ? fchmod((int) fi->fh, attr->st_mode & 07777) : chmod(proc, attr->st_mode & 07777)) < 0) rc = -errno;
   }
