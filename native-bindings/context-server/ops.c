@@ -506,16 +506,19 @@ struct listing {
     char *name;
     ino_t ino;
     mode_t type;
+    bool plain;           // a backend entry with no mount below it: readdirplus may stat it here
   } *e;
   uint64_t mount_id;
   dev_t dev;
+  int fd;                 // the directory, for readdirplus (one per open directory), or -1
+  double timeout;
 };
 
-static void listing_add (struct listing *l, const char *name, ino_t ino, mode_t type) {
+static void listing_add (struct listing *l, const char *name, ino_t ino, mode_t type, bool plain) {
   struct entry *grown = realloc(l->e, (l->n + 1) * sizeof *l->e);
   if (!grown) return;
   l->e = grown;
-  l->e[l->n++] = (struct entry) { strdup(name), ino, type };
+  l->e[l->n++] = (struct entry) { strdup(name), ino, type, plain };
 }
 
 static void op_opendir (fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
@@ -528,8 +531,10 @@ static void op_opendir (fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *f
     return (void) fuse_reply_err(req, ENOMEM);
   }
   l->dir = a.node;
-  listing_add(l, ".", 1, S_IFDIR);
-  listing_add(l, "..", 1, S_IFDIR);
+  l->fd = -1;
+  l->timeout = timeout(a.m);
+  listing_add(l, ".", 1, S_IFDIR, false);
+  listing_add(l, "..", 1, S_IFDIR, false);
   if (a.m) {
     int fd = mount_open(a.m, a.inner, O_RDONLY | O_DIRECTORY);
     DIR *d = fd < 0 ? NULL : fdopendir(fd);
@@ -542,9 +547,10 @@ static void op_opendir (fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *f
       while ((de = readdir(d))) {
         if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0) continue;
         char *child = join(a.path, de->d_name);
-        if (child && !table_hidden(child)) listing_add(l, de->d_name, de->d_ino, (mode_t) DTTOIF(de->d_type));
+        if (child && !table_hidden(child)) listing_add(l, de->d_name, de->d_ino, (mode_t) DTTOIF(de->d_type), !table_busy(child));
         free(child);
       }
+      l->fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
       closedir(d);
     } else if (fd >= 0) {
       close(fd);
@@ -557,7 +563,7 @@ static void op_opendir (fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *f
     bool seen = false;
     for (size_t j = 2; j < l->n && !seen; j++) seen = strcmp(l->e[j].name, names[i]) == 0;
     char *child = join(a.path, names[i]);
-    if (!seen && child && !table_hidden(child)) listing_add(l, names[i], 0, 0);
+    if (!seen && child && !table_hidden(child)) listing_add(l, names[i], 0, 0, false);
     free(child);
     free(names[i]);
   }
@@ -566,6 +572,7 @@ static void op_opendir (fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *f
   done(&a);
   if (rc) {
     for (size_t i = 0; i < l->n; i++) free(l->e[i].name);
+    if (l->fd >= 0) close(l->fd);
     free(l->e);
     free(l);
     return (void) fuse_reply_err(req, -rc);
@@ -589,7 +596,19 @@ static void list (fuse_req_t req, size_t size, off_t off, struct fuse_file_info 
     if (!plus) {
       want = fuse_add_direntry(req, buf + pos, size - pos, e->name, &ep.attr, (off_t) i + 1);
     } else {
-      if (i >= 2 && (lookup_entry(node_ino(l->dir), e->name, &ep) != 0 || ep.ino == 0)) {
+      if (i >= 2 && e->plain && l->fd >= 0) {
+        // NOTE: one name in a directory we hold open: no path walk, no symlink followed.
+        struct stat st;
+        struct node *n = fstatat(l->fd, e->name, &st, AT_SYMLINK_NOFOLLOW) == 0 ? node_get(l->mount_id, st.st_dev, st.st_ino, l->dir, e->name) : NULL;
+        if (n) {
+          st.st_ino = n->serial;
+          ep.ino = node_ino(n);
+          ep.attr = st;
+          ep.attr_timeout = ep.entry_timeout = l->timeout;
+        } else {
+          ep.attr.st_ino = e->ino;
+        }
+      } else if (i >= 2 && (lookup_entry(node_ino(l->dir), e->name, &ep) != 0 || ep.ino == 0)) {
         memset(&ep, 0, sizeof ep);
         ep.attr.st_mode = e->type;
         ep.attr.st_ino = e->ino;
@@ -611,6 +630,7 @@ static void op_readdirplus (fuse_req_t req, fuse_ino_t ino, size_t size, off_t o
 static void op_releasedir (fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
   struct listing *l = (struct listing *) (uintptr_t) fi->fh;
   for (size_t i = 0; i < l->n; i++) free(l->e[i].name);
+  if (l->fd >= 0) close(l->fd);
   free(l->e);
   free(l);
   fuse_reply_err(req, 0);
