@@ -2,6 +2,7 @@
 import { mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
+import { ContextServer } from '../../../src/context-server/server.js';
 import type { Located } from '../../../src/context-server/table.js';
 import { mountedHere } from '../../../src/fuse/mounts.js';
 import { contextServerUnavailable, hostDir, ramfsRoot, startContext } from '../../helpers/context-server.js';
@@ -92,4 +93,27 @@ t.test('expose serves the same root at a second directory; EOF unmounts both', {
   await c.server.stop();
   t.notOk(mountedHere(c.exposed), 'the exposed dir is unmounted');
   t.notOk(mountedHere(c.root), 'the mountpoint is unmounted');
+});
+
+t.test('SIGTERM, SIGINT and SIGHUP unmount and exit 0', { skip }, async (t) => {
+  for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
+    const c = await startContext(t, [ramfsRoot()]);
+    await c.server.ask({ op: 'expose', dir: c.exposed });
+    const exit = new Promise<{ code: number | null }>((res) => c.server.onExit(res));
+    process.kill(c.server.pid, signal);
+    t.equal((await exit).code, 0, `${signal}: exit 0`);
+    t.notOk(mountedHere(c.root), `${signal}: the mountpoint is unmounted`);
+    t.notOk(mountedHere(c.exposed), `${signal}: the exposed dir is unmounted`);
+  }
+});
+
+t.test('a bad serve request fails with a reason', { skip }, async (t) => {
+  const dir = hostDir(t, 'bad');
+  const err = await rejection(
+    ContextServer.start({ mountpoint: dir, fsname: 'fusejail-test', table: [{ op: 'mkdir', path: '/x', mode: 0o755 }], exec: { jailed: false, allow: null } }),
+  );
+  t.equal(err?.code, 'ENOENT', 'a table without a root has nowhere to mkdir');
+  const empty = await rejection(ContextServer.start({ mountpoint: dir, fsname: 'fusejail-test', table: [], exec: { jailed: false, allow: null } }));
+  t.equal(empty?.code, 'EINVAL');
+  t.match(empty?.message, 'nothing is mounted at /');
 });
