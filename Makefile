@@ -62,9 +62,9 @@ build/native/launcher: $(LAUNCHER_SRC) native-bindings/launcher/launcher.h
 	$(CC) $(CFLAGS) -o $@ $(LAUNCHER_SRC) -lseccomp -ljansson
 
 CONTEXT_SERVER_SRC := $(wildcard native-bindings/context-server/*.c)
-build/native/context-server: $(CONTEXT_SERVER_SRC) $(wildcard native-bindings/context-server/*.h)
+build/native/context-server: $(CONTEXT_SERVER_SRC) native-bindings/context-server/context-server.h
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(shell pkg-config --cflags fuse3) -o $@ $(CONTEXT_SERVER_SRC) $(shell pkg-config --libs fuse3) -ljansson -lpthread
+	$(CC) $(CFLAGS) $$(pkg-config --cflags fuse3) -o $@ $(CONTEXT_SERVER_SRC) $$(pkg-config --libs fuse3) -ljansson -lpthread
 
 build/native/peer-credentials.node: native-bindings/peer-credentials.c
 	@mkdir -p $(@D)

@@ -1,0 +1,159 @@
+// The context server's backends through the mount: bind, ramfs, copy, symlink, hidden, synthesised.
+import { linkSync, mkdirSync, readFileSync, readdirSync, renameSync, statSync, symlinkSync, writeFileSync, readlinkSync, lstatSync } from 'node:fs';
+import { join } from 'node:path';
+import t from 'tap';
+import { ContextServer } from '../../../src/context-server/server.js';
+import { contextServerUnavailable, hostDir, ramfsRoot, startContext } from '../../helpers/context-server.js';
+import { sh } from '../../helpers/fuse.js';
+
+const skip = contextServerUnavailable();
+
+const code = (fn: () => unknown): string | undefined => {
+  try {
+    fn();
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code;
+  }
+  return undefined;
+};
+
+t.test('a read-only bind reads the host and refuses writes with EROFS', { skip }, async (t) => {
+  const src = hostDir(t, 'bind');
+  writeFileSync(join(src, 'f'), 'host data');
+  const c = await startContext(t, [ramfsRoot(), { op: 'mount', mount: { type: 'bind', target: '/ro', readOnly: true, source: src } }]);
+  t.equal(readFileSync(join(c.root, 'ro/f'), 'utf8'), 'host data');
+  t.equal(code(() => writeFileSync(join(c.root, 'ro/f'), 'x')), 'EROFS', 'open for writing');
+  t.equal(code(() => writeFileSync(join(c.root, 'ro/new'), 'x')), 'EROFS', 'create');
+  t.equal(code(() => mkdirSync(join(c.root, 'ro/d'))), 'EROFS', 'mkdir');
+  t.equal(sh(`truncate -s 0 '${c.root}/ro/f'`).status !== 0, true, 'truncate fails');
+  t.equal(readFileSync(join(src, 'f'), 'utf8'), 'host data', 'the host file is unchanged');
+});
+
+t.test('a bind source with a symlink in its path is refused (ELOOP) naming the source', { skip }, async (t) => {
+  const src = hostDir(t, 'bindlink');
+  mkdirSync(join(src, 'real'));
+  symlinkSync(join(src, 'real'), join(src, 'link'));
+  const dir = hostDir(t, 'mp');
+  const err = await ContextServer.start({
+    mountpoint: dir,
+    fsname: 'fusejail-test',
+    table: [ramfsRoot(), { op: 'mount', mount: { type: 'bind', target: '/x', readOnly: true, source: join(src, 'link') } }],
+    exec: { jailed: false, allow: null },
+  }).then(
+    () => undefined,
+    (e: unknown) => e as { code: string; message: string },
+  );
+  t.equal(err?.code, 'ELOOP');
+  t.match(err?.message, join(src, 'link'));
+});
+
+t.test('a layout mkdir in a read-only mount fails the start with EROFS', { skip }, async (t) => {
+  const src = hostDir(t, 'ro');
+  const dir = hostDir(t, 'mp');
+  const err = await ContextServer.start({
+    mountpoint: dir,
+    fsname: 'fusejail-test',
+    table: [ramfsRoot(), { op: 'mount', mount: { type: 'bind', target: '/usr', readOnly: true, source: src } }, { op: 'mkdir', path: '/usr/new', mode: 0o755 }],
+    exec: { jailed: false, allow: null },
+  }).then(
+    () => undefined,
+    (e: unknown) => e as { code: string; message: string },
+  );
+  t.equal(err?.code, 'EROFS');
+  t.equal(err?.message, 'layout: mkdir /usr/new: EROFS');
+});
+
+t.test('ramfs: POSIX behaviour from the kernel tmpfs', { skip }, async (t) => {
+  const c = await startContext(t, [ramfsRoot(4 << 20), { op: 'mkdir', path: '/w', mode: 0o755 }]);
+  const w = join(c.root, 'w');
+  writeFileSync(join(w, 'a'), 'one');
+  t.equal(readFileSync(join(w, 'a'), 'utf8'), 'one');
+  linkSync(join(w, 'a'), join(w, 'b'));
+  t.equal(statSync(join(w, 'a')).nlink, 2, 'nlink right at once through the first name');
+  t.equal(statSync(join(w, 'b')).ino, statSync(join(w, 'a')).ino, 'one inode');
+  writeFileSync(join(w, 'b'), 'two');
+  t.equal(readFileSync(join(w, 'a'), 'utf8'), 'two', 'a write through one name shows through the other');
+  renameSync(join(w, 'a'), join(w, 'c'));
+  t.equal(readFileSync(join(w, 'c'), 'utf8'), 'two');
+  t.equal(code(() => statSync(join(w, 'a'))), 'ENOENT');
+  t.equal(statSync(join(w, 'c')).nlink, 2);
+  t.equal(sh(`rm '${w}/b' && cat '${w}/c'`).stdout, 'two', 'the other name survives an unlink');
+  t.equal(statSync(join(w, 'c')).nlink, 1);
+  t.equal(sh(`python3 -c "import os; os.setxattr('${w}/c', 'user.k', b'val'); print(os.getxattr('${w}/c', 'user.k').decode(), end='')"`).stdout, 'val', 'user xattrs');
+  t.equal(sh(`touch -d '2001-02-03 04:05:06.123456789' '${w}/c' && stat -c %y '${w}/c'`).stdout.slice(0, 29), '2001-02-03 04:05:06.123456789', 'nanosecond times');
+  const full = sh(`dd if=/dev/zero of='${w}/big' bs=1M count=8 2>&1`);
+  t.match(full.stdout, 'No space left on device', 'ENOSPC at the size');
+  t.match(sh(`df -B1 --output=size '${c.root}' | tail -1`).stdout.trim(), String(4 << 20), 'df shows the size');
+  t.equal(sh(`mkfifo '${w}/fifo' && test -p '${w}/fifo'`).status, 0, 'FIFOs can be made');
+  t.not(sh(`mknod '${w}/dev' c 1 3`).status, 0, 'device nodes cannot');
+});
+
+t.test('copy: the host tree read until written, then private', { skip }, async (t) => {
+  const src = hostDir(t, 'copy');
+  mkdirSync(join(src, 'd'));
+  writeFileSync(join(src, 'd/f'), 'host');
+  const file = join(hostDir(t, 'copyfile'), 'single');
+  writeFileSync(file, 'single host file');
+  const c = await startContext(t, [
+    ramfsRoot(),
+    { op: 'mount', mount: { type: 'copy', target: '/c', readOnly: false, source: src, size: 1 << 20 } },
+    { op: 'mount', mount: { type: 'copy', target: '/one', readOnly: false, source: file, size: 1 << 20 } },
+  ]);
+  t.equal(readFileSync(join(c.root, 'c/d/f'), 'utf8'), 'host', 'the host file is readable before any write');
+  writeFileSync(join(c.root, 'c/d/f'), 'mine');
+  writeFileSync(join(c.root, 'c/new'), 'new');
+  t.equal(readFileSync(join(c.root, 'c/d/f'), 'utf8'), 'mine');
+  t.equal(readFileSync(join(src, 'd/f'), 'utf8'), 'host', 'the host is unchanged after a write');
+  t.equal(code(() => statSync(join(src, 'new'))), 'ENOENT');
+  t.equal(sh(`rm '${c.root}/c/d/f' && ls '${c.root}/c/d'`).stdout, '', 'a removal is private too');
+  t.equal(readFileSync(join(src, 'd/f'), 'utf8'), 'host');
+  t.equal(readFileSync(join(c.root, 'one'), 'utf8'), 'single host file');
+  writeFileSync(join(c.root, 'one'), 'changed');
+  t.equal(readFileSync(file, 'utf8'), 'single host file', 'a single-file copy is private');
+});
+
+t.test('symlink mounts, hidden paths and synthesised parents', { skip }, async (t) => {
+  const src = hostDir(t, 'etc');
+  writeFileSync(join(src, 'passwd'), 'users');
+  writeFileSync(join(src, 'shadow'), 'secret');
+  mkdirSync(join(src, 'ssl'));
+  writeFileSync(join(src, 'ssl/key'), 'key');
+  const c = await startContext(t, [
+    ramfsRoot(),
+    { op: 'mount', mount: { type: 'bind', target: '/etc', readOnly: true, source: src } },
+    { op: 'hide', path: '/etc/shadow' },
+    { op: 'hide', path: '/etc/ssl' },
+    { op: 'mount', mount: { type: 'symlink', target: '/lib', readOnly: true, link: 'usr/lib' } },
+    { op: 'mount', mount: { type: 'mountpoint', target: '/a/b/proc', readOnly: true, fs: 'proc' } },
+  ]);
+  t.same(readdirSync(join(c.root, 'etc')).sort(), ['passwd'], 'hidden names are absent from the listing');
+  t.equal(code(() => statSync(join(c.root, 'etc/shadow'))), 'ENOENT');
+  t.equal(code(() => statSync(join(c.root, 'etc/ssl/key'))), 'ENOENT', 'and everything under them');
+  t.equal(readlinkSync(join(c.root, 'lib')), 'usr/lib', 'a symlink mount is the link itself');
+  t.ok(lstatSync(join(c.root, 'lib')).isSymbolicLink());
+  const a = statSync(join(c.root, 'a'));
+  t.ok(a.isDirectory(), 'a path on the way to a mount target is a directory');
+  t.equal(a.mode & 0o7777, 0o755);
+  t.equal(a.uid, 0);
+  t.same(readdirSync(join(c.root, 'a')), ['b']);
+  t.ok(readdirSync(c.root).includes('a'), 'and shows in its parent listing');
+  t.same(readdirSync(join(c.root, 'a/b/proc')), [], 'the mount point is an empty directory');
+  t.equal(code(() => mkdirSync(join(c.root, 'a/b/proc/x'))), 'EROFS');
+  t.not(sh(`rmdir '${c.root}/a/b/proc'`).status, 0, 'a mount target cannot be removed');
+  t.equal(code(() => renameSync(join(c.root, 'etc'), join(c.root, 'etc2'))), 'EBUSY', 'a mount target cannot be renamed');
+  t.equal(code(() => renameSync(join(c.root, 'etc/passwd'), join(c.root, 'passwd'))), 'EROFS', 'nothing leaves a read-only mount');
+});
+
+t.test('objects are created with the caller\'s ownership; set-gid directories pass their group on', { skip }, async (t) => {
+  const c = await startContext(t, [ramfsRoot(), { op: 'mkdir', path: '/tmp', mode: 0o1777 }, { op: 'mkdir', path: '/g', mode: 0o2777 }]);
+  const nobody = sh('id -u nobody').stdout.trim();
+  const nogroup = sh('id -g nobody').stdout.trim();
+  t.equal(sh(`touch '${c.root}/tmp/f' && mkdir '${c.root}/tmp/d' && ln -s f '${c.root}/tmp/l' && mkfifo '${c.root}/tmp/p'`, 'nobody').status, 0);
+  for (const name of ['f', 'd', 'l', 'p']) t.equal(sh(`stat -c %u:%g '${c.root}/tmp/${name}'`).stdout.trim(), `${nobody}:${nogroup}`, `${name} belongs to the caller`);
+  t.equal(sh(`stat -c %a '${c.root}/tmp/f'`).stdout.trim(), '644', 'the caller\'s umask applies once');
+  t.not(sh(`rm '${c.root}/tmp/f'`, 'daemon').status, 0, 'the sticky bit protects it from others');
+  t.equal(sh(`touch '${c.root}/g/f' && mkdir '${c.root}/g/d'`, 'nobody').status, 0);
+  t.equal(sh(`stat -c %u:%g '${c.root}/g/f'`).stdout.trim(), `${nobody}:0`, 'the set-gid directory\'s group');
+  t.equal(sh(`stat -c %a '${c.root}/g/d'`).stdout.trim(), '2755', 'a new directory inherits set-gid');
+  t.not(sh(`touch '${c.root}/f'`, 'nobody').status, 0, 'the root directory is not writable by others');
+});
