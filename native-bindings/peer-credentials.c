@@ -1,4 +1,5 @@
 // peer-credentials: who is at the other end of a Unix socket (SO_PEERCRED), which Node does not expose.
+#define _GNU_SOURCE
 #include <errno.h>
 #include <node_api.h>
 #include <sys/socket.h>

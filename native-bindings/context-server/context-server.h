@@ -94,6 +94,11 @@ extern const struct fuse_lowlevel_ops context_ops;
 int layout_mkdir(const char *path, mode_t mode, char *err, size_t errlen);
 int locate_path(const char *path, int *fd, bool *dir);
 
+// hostview.c: a host process following a container's symlink stays inside the root.
+bool hostview_leads_out(const char *target);
+bool hostview_outside(pid_t pid);
+int hostview_link(const char *link_path, const char *target, char *out, size_t len);
+
 // policy.c
 void policy_set(bool jailed, json_t *allow);
 const char *policy_decide(const char *path, mode_t mode);

@@ -74,7 +74,7 @@ static void build_table (json_t *table) {
       const char *path = json_string_value(json_object_get(op, "path"));
       mode_t mode = (mode_t) json_integer_value(json_object_get(op, "mode"));
       int rc = path ? layout_mkdir(path, mode ? mode : 0755, err, sizeof err) : -EINVAL;
-      if (rc) die_failed(errno_name(-rc), "layout: mkdir %s: %s", path ? path : "(none)", errno_name(-rc));
+      if (rc) die_failed(errno_name(-rc), "layout: directory %s: %s", path ? path : "(none)", errno_name(-rc));
     } else if (strcmp(kind, "hide") == 0) {
       const char *path = json_string_value(json_object_get(op, "path"));
       if (path) table_hide(path);

@@ -286,10 +286,13 @@ static void op_readlink (fuse_req_t req, fuse_ino_t ino) {
     if (dir >= 0) close(dir);
   }
   if (n == -1) n = -errno;
+  if (n >= 0) buf[n] = '\0';
+  char host[PATH_MAX];
+  bool outside = n >= 0 && hostview_leads_out(buf) && hostview_outside(fuse_req_ctx(req)->pid);
+  if (outside) n = hostview_link(a.path, buf, host, sizeof host);
   done(&a);
   if (n < 0) return (void) fuse_reply_err(req, (int) -n);
-  buf[n] = '\0';
-  fuse_reply_readlink(req, buf);
+  fuse_reply_readlink(req, outside ? host : buf);
 }
 
 // Gives a new object the caller's ownership (and its parent's group where that is set-gid).

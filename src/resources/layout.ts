@@ -1,4 +1,6 @@
 // A validated layout turned into the resolved table a context server executes, entry by entry.
+import { lstatSync, realpathSync } from 'node:fs';
+import { ConfigInvalid } from '../errors.js';
 import type { LayoutOp, MountOp } from '../protocol/config.js';
 import type { ServedMount, TableOp } from '../context-server/table.js';
 
@@ -33,8 +35,12 @@ function rootMount(first: LayoutOp | undefined): ServedMount {
   return { type: 'ramfs', target: '/', readOnly: false, size: (first?.op === 'root' && first.kind === 'ramfs' && first.size) || RAMFS_SIZE, mode: 0o755 };
 }
 
-/** The layout in order, as the server builds it; `root_mount` entries after the first change nothing. */
-export function tableOf(layout: readonly LayoutOp[]): TableOp[] {
+/**
+ * The layout in order, as the server builds it, with its host sources resolved (`realSource`);
+ * `root_mount` entries after the first change nothing.
+ */
+export function tableOf(given: readonly LayoutOp[]): TableOp[] {
+  const layout = withRealSources(given);
   const ops: TableOp[] = [{ op: 'mount', mount: rootMount(layout[0]) }];
   for (const op of layout) {
     if (op.op === 'directory') ops.push({ op: 'mkdir', path: op.target, mode: op.mode });
@@ -42,4 +48,35 @@ export function tableOf(layout: readonly LayoutOp[]): TableOp[] {
     else if (op.op !== 'root') ops.push({ op: 'mount', mount: servedMount(op) });
   }
   return ops;
+}
+
+/**
+ * A bind or copy source as the server will open it: its real path, resolved once, here, where the
+ * user named it (the server then opens it without following any symlink). NOTE: a symlink on the
+ * way that lies inside a read-write bind source of the same container may have been planted by
+ * that container (a link to "/" in place of a directory), so it is refused, never followed.
+ */
+export function realSource(source: string, writable: readonly string[]): string {
+  let real = '/';
+  for (const name of source.split('/').filter(Boolean)) {
+    const path = real === '/' ? `/${name}` : `${real}/${name}`;
+    let linked = false;
+    try {
+      linked = lstatSync(path).isSymbolicLink();
+    } catch {
+      throw new ConfigInvalid(`source ${source}: ${path} does not exist on the host`);
+    }
+    if (linked) {
+      const planted = writable.find((w) => path === w || path.startsWith(`${w === '/' ? '' : w}/`));
+      if (planted) throw new ConfigInvalid(`source ${source}: ${path} is a symbolic link inside the read-write bind source ${planted}, which the container can change; give the real path`);
+    }
+    real = linked ? realpathSync(path) : path;
+  }
+  return real;
+}
+
+/** The layout with every host source resolved by `realSource`. */
+function withRealSources(layout: readonly LayoutOp[]): LayoutOp[] {
+  const writable = layout.flatMap((op) => ((op.op === 'mount' || op.op === 'root') && op.kind === 'bind' && !op.readOnly ? [op.source] : []));
+  return layout.map((op) => ('source' in op ? { ...op, source: realSource(op.source, writable) } : op));
 }

@@ -2,7 +2,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ContextServer } from '../context-server/server.js';
-import { FusejailError } from '../errors.js';
+import { ConfigInvalid, FusejailError } from '../errors.js';
 import { mountedHere, unmount } from '../host/mounts.js';
 import type { ExecRule, LaunchEvent, Located, ServedMount, TableOp } from '../context-server/table.js';
 import { Emitter, type IEvent } from '../event.js';
@@ -76,8 +76,9 @@ export class VFSRootContext extends AttachCount {
     const root = join(directory, String(index), 'root');
     mkdirSync(root, { recursive: true, mode: 0o755 });
     const server = await ContextServer.start({ mountpoint: root, fsname: `fusejail:${root}`, table: options.table, exec: options.exec }).catch((err: unknown) => {
-      // NOTE: a layout the server could not build is the caller's error, with the server's code.
-      throw err instanceof FusejailError ? new FusejailError(err.code, `VFS root context ${index}: ${err.message}`, { cause: err }) : err;
+      // NOTE: a layout the server could not build (an errno) is the caller's error, with the server's code.
+      if (err instanceof FusejailError && /^E[A-Z]+$/.test(err.code)) throw new ConfigInvalid(`VFS root context ${index}: ${err.message}`, { cause: err });
+      throw err;
     });
     return new VFSRootContext(index, root, options.kernelMounts, server, options.table);
   }

@@ -1,5 +1,5 @@
 // A container: a named bundle of resources (SerenityOS's three) and the processes launched into it.
-import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { readdir, realpath, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ExecRule, TableOp } from '../context-server/table.js';
@@ -11,7 +11,7 @@ import type { IDisposable } from '../event.js';
 import { canonicalPath } from '../protocol/canonical-path.js';
 import type { ContainerEvent, ContainerInfo, MountInfo, MountSpec, ProcessInfo, ProcessSpec, ResourceType, StreamEvent, Terminal } from '../protocol/messages.js';
 import type { HostnameContext } from '../resources/hostname-context.js';
-import { servedMount, tableOf } from '../resources/layout.js';
+import { realSource, servedMount, tableOf } from '../resources/layout.js';
 import type { PidsLimit } from '../resources/pids-limit.js';
 import type { ScopedProcessList } from '../resources/scoped-process-list.js';
 import type { VFSRootContext } from '../resources/vfs-root-context.js';
@@ -261,14 +261,17 @@ export class Container {
     if (spec.kind !== 'bind') throw new Refused('EINVAL', `mount add takes a bind or a ramfs mount, not ${JSON.stringify((spec as { kind: unknown }).kind)}`);
     // NOTE: the real path, found here, where the user named it; the server then opens it without
     // following any symlink, so a link swapped in later fails instead of leading elsewhere.
-    const source = await realpath(canonicalOrRefuse('mount source', spec.source)).catch(() => {
-      throw new Refused('ENOENT', `mount source ${JSON.stringify(spec.source)} does not exist on the host`);
-    });
+    const given = canonicalOrRefuse('mount source', spec.source);
+    if (!existsSync(given)) throw new Refused('ENOENT', `mount source ${JSON.stringify(spec.source)} does not exist on the host`);
+    const writable = this.vfs.mountInfo().flatMap((m) => (m.type === 'bind' && !m.readOnly && m.source ? [m.source] : []));
+    const source = realSource(given, writable);
     // NOTE: a server reading through another's root while that one reads through its own would
     // wait on each other forever; reaching into a root is what `mount copy` is for.
     const served = this.maker.containers().flatMap((c) => c.servedAt().map((dir) => ({ c, dir })));
     const inside = served.find(({ dir }) => source === dir || source.startsWith(`${dir}/`));
     if (inside) throw new Refused('EINVAL', `mount source ${source} is inside container ${inside.c.name}'s root; use fusejail mount copy`);
+    const contains = this.servedAt().find((dir) => source === '/' || dir.startsWith(`${source}/`));
+    if (contains) throw new Refused('EINVAL', `source ${source} contains the mountpoint ${contains}; serve it elsewhere`);
     await this.vfs.addMount(servedMount({ op: 'mount', kind: 'bind', source, target, readOnly: spec.readOnly }));
   }
 

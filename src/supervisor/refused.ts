@@ -2,7 +2,7 @@
 import { FusejailError } from '../errors.js';
 
 export class Refused extends FusejailError {
-  constructor(code: 'EPERM' | 'EINVAL' | 'ENOENT' | 'EBUSY' | 'ENODEV', message: string) {
+  constructor(code: 'EPERM' | 'EINVAL' | 'ENOENT' | 'EBUSY' | 'ENODEV' | 'ENOTDIR' | 'ENOTEMPTY' | 'ENOTCONN', message: string) {
     super(code, message);
   }
 }

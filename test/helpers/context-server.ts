@@ -4,7 +4,7 @@ import { chmodSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { ContextServer, contextServerProgram } from '../../src/context-server/server.js';
 import type { ExecRule, TableOp } from '../../src/context-server/table.js';
-import { mountedHere } from '../../src/fuse/mounts.js';
+import { mountedHere } from '../../src/host/mounts.js';
 import { tempDir } from './fuse.js';
 
 /** Why the context server cannot be tested here, or false when it can. */

@@ -60,7 +60,7 @@ t.test('a layout mkdir in a read-only mount fails the start with EROFS', { skip 
     (e: unknown) => e as { code: string; message: string },
   );
   t.equal(err?.code, 'EROFS');
-  t.equal(err?.message, 'layout: mkdir /usr/new: EROFS');
+  t.equal(err?.message, 'layout: directory /usr/new: EROFS');
 });
 
 t.test('ramfs: POSIX behaviour from the kernel tmpfs', { skip }, async (t) => {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import t from 'tap';
 import { ContextServer } from '../../../src/context-server/server.js';
 import type { Located } from '../../../src/context-server/table.js';
-import { mountedHere } from '../../../src/fuse/mounts.js';
+import { mountedHere } from '../../../src/host/mounts.js';
 import { contextServerUnavailable, hostDir, ramfsRoot, startContext } from '../../helpers/context-server.js';
 import { sh } from '../../helpers/fuse.js';
 

@@ -74,8 +74,8 @@ t.test('a server killed with SIGKILL leaves a stale mount that the next serve cl
   const dir = setup(t);
   const s = start(t, dir);
   await s.ready;
-  // The context server is the CLI's child; kill it the hard way.
-  const server = sh(`pgrep -P ${s.p.pid}`).stdout.trim();
+  // The context server is the serve program's child (which is the CLI's); kill it the hard way.
+  const server = sh(`pgrep -P ${sh(`pgrep -P ${s.p.pid}`).stdout.trim()}`).stdout.trim();
   process.kill(Number(server), 'SIGKILL');
   await s.exited;
   t.throws(() => statSync(join(dir, 'root')), { code: 'ENOTCONN' }, 'the mount is stale');

@@ -1,0 +1,74 @@
+// hostview.c: the host view is the container's view: a host process following a container's
+// symlink in a served root stays inside that root.
+//
+// NOTE: the kernel resolves a symlink's target in the reader's own root. Inside the container that
+// is the served root; for a host process browsing `fusejail root`, an absolute link (or a relative
+// one with "..": after another link, or enough of them, it climbs out) would lead to the host's
+// files, so the README's own tour could write a host file through a link the container made. A
+// caller whose root is not on this filesystem is given such a target rewritten as the served
+// directory plus the link's target resolved lexically inside the root ("..", clamped at "/", as
+// the container's kernel clamps it). A relative link without ".." only descends, and stays as it is.
+#include "context-server.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+
+static bool on_this_fs (const char *path) {
+  static dev_t served;
+  struct statx sx;
+  // NOTE: AT_STATX_DONT_SYNC: no request to ourselves; st_dev comes from the superblock anyway.
+  if (!served) {
+    if (statx(AT_FDCWD, opt_mountpoint, AT_STATX_DONT_SYNC | AT_SYMLINK_NOFOLLOW, STATX_TYPE, &sx) < 0) return false;
+    served = makedev(sx.stx_dev_major, sx.stx_dev_minor);
+  }
+  if (statx(AT_FDCWD, path, AT_STATX_DONT_SYNC, STATX_TYPE, &sx) < 0) return false;
+  return makedev(sx.stx_dev_major, sx.stx_dev_minor) == served;
+}
+
+bool hostview_leads_out (const char *target) {
+  if (target[0] == '/') return true;
+  for (const char *p = target; (p = strstr(p, "..")); p += 2) {
+    if ((p == target || p[-1] == '/') && (p[2] == '/' || p[2] == '\0')) return true;
+  }
+  return false;
+}
+
+bool hostview_outside (pid_t pid) {
+  char root[64];
+  snprintf(root, sizeof root, "/proc/%d/root", (int) pid);
+  // NOTE: a caller that cannot be told (gone, or no pid) gets the rewritten, safe answer.
+  return pid <= 0 || !on_this_fs(root);
+}
+
+int hostview_link (const char *link_path, const char *target, char *out, size_t len) {
+  char path[PATH_MAX * 2 + 2];
+  if (target[0] == '/') snprintf(path, sizeof path, "%s", target);
+  else snprintf(path, sizeof path, "%s/../%s", link_path, target);
+  // Lexical resolution: components pushed onto `out` after the mountpoint, ".." pops one
+  // (never past the root), "." and empty components are skipped.
+  size_t base = (size_t) snprintf(out, len, "%s", opt_mountpoint);
+  if (base >= len) return -ENAMETOOLONG;
+  if (base == 1) base = 0;
+  size_t end = base;
+  for (char *save = NULL, *c = strtok_r(path, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
+    if (strcmp(c, ".") == 0) continue;
+    if (strcmp(c, "..") == 0) {
+      while (end > base && out[end - 1] != '/') end--;
+      if (end > base) end--;
+      continue;
+    }
+    size_t n = strlen(c);
+    if (end + 1 + n + 1 > len) return -ENAMETOOLONG;
+    out[end++] = '/';
+    memcpy(out + end, c, n);
+    end += n;
+  }
+  if (end == 0) out[end++] = '/';
+  out[end] = '\0';
+  return 0;
+}
