@@ -62,8 +62,30 @@ static int join_cgroup (const char *dir, struct failure *f) {
 }
 
 /*
+ * NOTE: vm.memfd_noexec is per PID namespace (Linux 6.3), and 2 means no memfd can ever be
+ * executed (memfd_create with MFD_EXEC fails, every other memfd is sealed non-executable): a
+ * jailed payload cannot run code that is on no filesystem (so never seen by the FUSE root's exec
+ * check). It is written here, through the host's /proc, because the container's /proc/sys is
+ * read-only; the value can only be raised, so the payload cannot lower it. It applies to every
+ * process of the list, jailed or not. Without a PID namespace of its own the host's value would
+ * change, so it is not set there (docs/security.md).
+ */
+static int memfd_noexec (struct failure *f) {
+  int fd = open("/proc/sys/vm/memfd_noexec", O_WRONLY | O_CLOEXEC);
+  if (fd < 0 && errno == ENOENT) return 0;  // an older kernel: nothing to set
+  if (fd < 0 || write(fd, "2", 1) != 1) {
+    int err = errno;
+    if (fd >= 0) close(fd);
+    return fail_with(f, "memfd-noexec", err, "cannot set vm.memfd_noexec in the process list");
+  }
+  close(fd);
+  return 0;
+}
+
+/*
  * NOTE: The payload's side, in the PID namespace. Stages, in order:
- *   0. the container's pids cgroup, when it has a process limit (from here on, it counts);
+ *   0. the container's pids cgroup, when it has a process limit (from here on, it counts); then,
+ *      jailed in a process list, vm.memfd_noexec=2 for the list (through the host's /proc);
  *   1. a session of its own when there is no terminal (it can never push input into the
  *      caller's terminal);
  *   2. the UTS namespace (joined, or new), and a new mount namespace: here and not before the
@@ -82,6 +104,7 @@ static int join_cgroup (const char *dir, struct failure *f) {
 static void payload (const struct plan *plan, int fd) {
   struct failure f = { 0 };
   if (plan->cgroup && join_cgroup(plan->cgroup, &f) < 0) fail_child(fd, &f, EXIT_SETUP);
+  if (plan->jail && plan->pidns && memfd_noexec(&f) < 0) fail_child(fd, &f, EXIT_SETUP);
   if (!plan->tty && setsid() < 0) {
     fail_with(&f, "setsid", errno, "cannot start a new session");
     fail_child(fd, &f, EXIT_SETUP);
