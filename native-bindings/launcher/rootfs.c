@@ -12,6 +12,9 @@
 
 // NOTE: the devices every program expects; all are harmless, and /dev/tty refers to the caller's
 // own controlling terminal.
+// NOTE: 256 ptys per devpts instance is more than any shell session or test harness uses.
+#define DEVPTS_MAX "256"
+
 static const char *const DEVICES[] = { "null", "zero", "full", "random", "urandom", "tty" };
 
 // NOTE: runc's treatment of /proc (see DESIGN §1): without a user namespace container root is host
@@ -58,8 +61,10 @@ static int mount_proc (const char *target, bool read_only, struct failure *f) {
 
 #undef STAGE
 
+// NOTE: every instance has a maximum: the host's kernel.pty.max is shared by all instances, and
+// without one a single container could take every pty and leave the others without /dev/ptmx.
 static int mount_devpts (const char *target, bool read_only, struct failure *f) {
-  if (mount("devpts", target, "devpts", MS_NOSUID | MS_NOEXEC | (read_only ? MS_RDONLY : 0), "newinstance,ptmxmode=0666,mode=0620") < 0) {
+  if (mount("devpts", target, "devpts", MS_NOSUID | MS_NOEXEC | (read_only ? MS_RDONLY : 0), "newinstance,ptmxmode=0666,mode=0620,max=" DEVPTS_MAX) < 0) {
     return fail_with(f, "mount-devpts", errno, "cannot mount a new devpts instance at %s", target);
   }
   return 0;

@@ -71,7 +71,7 @@ export const configSchema = {
     env: { type: 'object', additionalProperties: { type: 'string' }, description: 'Extension: environment variables.' },
     cwd: { type: 'string', description: 'Extension: working directory inside the container.' },
     user: { type: 'string', pattern: '^[0-9]+(:[0-9]+)?$', description: 'Extension: UID[:GID] to run as.' },
-    max_processes: { type: 'integer', minimum: 1, description: 'Extension: pids limit of the process list.' },
+    max_processes: { type: 'integer', minimum: 1, description: 'Extension: at most this many processes in the container at once (a pids cgroup; default 4096).' },
     exec_allow: { type: 'array', items: absolutePath, description: 'Extension: when jailed, the only paths that may be executed.' },
   },
   required: ['jail', 'pid-isolation', 'hostname', 'layout'],

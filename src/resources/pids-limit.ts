@@ -4,6 +4,13 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, writeFileS
 import { join } from 'node:path';
 import { FusejailError } from '../errors.js';
 
+/**
+ * NOTE: every container gets a process limit, not only those that ask: container root ignores
+ * RLIMIT_NPROC, so without one a fork bomb inside takes every PID of the host. 4096 is far above
+ * what a build or a shell needs; `max_processes` raises or lowers it.
+ */
+export const DEFAULT_MAX_PROCESSES = 4096;
+
 export class PidsLimitUnavailable extends FusejailError {
   constructor(message: string) {
     super('EINVAL', message);

@@ -9,7 +9,7 @@ import type { IDisposable } from '../event.js';
 import { canonicalPath } from '../protocol/canonical-path.js';
 import type { ContainerEvent, ContainerInfo, MountInfo, MountSpec, ProcessInfo, ProcessSpec, ResourceType, StreamEvent, Terminal } from '../protocol/messages.js';
 import type { HostnameContext } from '../resources/hostname-context.js';
-import type { PidsLimit } from '../resources/pids-limit.js';
+import { DEFAULT_MAX_PROCESSES, type PidsLimit, PidsLimitUnavailable } from '../resources/pids-limit.js';
 import type { ScopedProcessList } from '../resources/scoped-process-list.js';
 import { Refused } from './refused.js';
 import type { Located } from './control.js';
@@ -47,6 +47,17 @@ async function isDirectory(path: string): Promise<boolean> {
     return (await stat(path)).isDirectory();
   } catch {
     return false;
+  }
+}
+
+/** The container's process limit: the one it asks for, else the default where the host can limit processes. */
+function pidsLimitFor(maker: ResourceMaker, name: string, asked: number | undefined): PidsLimit | undefined {
+  try {
+    return maker.pidsLimit(name, asked ?? DEFAULT_MAX_PROCESSES);
+  } catch (err) {
+    // NOTE: a limit asked for and impossible is an error; the default is only what the host allows.
+    if (asked === undefined && err instanceof PidsLimitUnavailable) return undefined;
+    throw err;
   }
 }
 
@@ -124,7 +135,7 @@ export class Container {
       held.length = 0;
       // NOTE: from here the container owns its resources; its release undoes everything.
       try {
-        container.limit = config.maxProcesses !== undefined ? maker.pidsLimit(options.name, config.maxProcesses) : undefined;
+        container.limit = pidsLimitFor(maker, options.name, config.maxProcesses);
         container.base = {
           root: vfs.root,
           cgroup: container.limit?.path ?? null,

@@ -26,7 +26,7 @@ export function builder(yargs: Argv) {
     .option('ramfs', { type: 'string', array: true, describe: 'DST — an empty RAM filesystem at DST (repeatable)' })
     .option('copy', { type: 'string', array: true, describe: 'SRC:DST — a private copy of the host path SRC at DST, copied on first write (repeatable)' })
     .option('u', { alias: 'user', type: 'string', describe: 'UID[:GID] or NAME[:GROUP] to run as (default: the config\'s user, else the user who ran sudo, else root)' })
-    .option('max-processes', { type: 'number', describe: 'at most N processes in the container at once (a pids cgroup)' })
+    .option('max-processes', { type: 'number', describe: 'at most N processes in the container at once (a pids cgroup; default 4096)' })
     .option('vfs-context', { type: 'number', describe: 'attach to VFS root context N instead of making a root from the config\'s layout' })
     .option('process-list', { type: 'number', describe: 'attach to process list N instead of a new one' })
     .option('hostname-context', { type: 'number', describe: 'attach to hostname context N instead of a new one' })
