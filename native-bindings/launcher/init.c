@@ -54,11 +54,14 @@ static void reap_forever (void) {
  * mount table, and, unjailed, its files through /proc/1/root. So init gets a mount namespace of
  * its own whose root is an empty, read-only tmpfs (it only reaps and signals: it needs no file),
  * and keeps one capability: CAP_KILL, to signal members that run as another uid. Stages, in
- * order: a new mount namespace, / private, an empty tmpfs, pivot_root into it and detach the old
+ * order: new mount, network and IPC namespaces (the last two are the list's: launches join them
+ * through /proc/<init>/ns, so they live exactly as long as the list), lo up, / private, an empty tmpfs, pivot_root into it and detach the old
  * root, the bounding and ambient sets emptied, capabilities down to CAP_KILL, no_new_privs.
  */
 static void leave_the_host (void) {
-  if (unshare(CLONE_NEWNS) < 0) die_with_errno(errno, "init: cannot create a mount namespace");
+  if (unshare(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC) < 0) die_with_errno(errno, "init: cannot create mount, network and IPC namespaces");
+  struct failure f = { 0 };
+  if (net_loopback_up(&f) < 0) die_with_errno(f.err, "init: %s", f.message);
   if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) die_with_errno(errno, "init: cannot make / private");
   if (mount("tmpfs", "/tmp", "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=4k,mode=0555") < 0) die_with_errno(errno, "init: cannot mount an empty root");
   if (chdir("/tmp") < 0 || syscall(SYS_pivot_root, ".", ".") < 0) die_with_errno(errno, "init: cannot pivot into an empty root");

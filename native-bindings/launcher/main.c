@@ -88,7 +88,8 @@ static int memfd_noexec (struct failure *f) {
  *      jailed in a process list, vm.memfd_noexec=2 for the list (through the host's /proc);
  *   1. a session of its own when there is no terminal (it can never push input into the
  *      caller's terminal);
- *   2. the UTS namespace (joined, or new), and a new mount namespace: here and not before the
+ *   2. the UTS, network and IPC namespaces (each joined, new, or the host's; a new network
+ *      namespace gets lo up), and a new mount namespace: here and not before the
  *      fork, because pivot_root moves the root of every process in the mount namespace, and the
  *      launcher's side must keep the host's to report on the sync socket;
  *   3. rootfs_enter: / private, bind the FUSE root, /dev, the layout's kernel filesystems
@@ -112,6 +113,16 @@ static void payload (const struct plan *plan, int fd) {
   if (plan->utsns && join(plan->utsns, CLONE_NEWUTS, "UTS", &f) < 0) fail_child(fd, &f, EXIT_SETUP);
   if (plan->hostname && unshare(CLONE_NEWUTS) < 0) {
     fail_with(&f, "unshare-uts", errno, "cannot create a UTS namespace");
+    fail_child(fd, &f, EXIT_SETUP);
+  }
+  if (plan->netns && join(plan->netns, CLONE_NEWNET, "network", &f) < 0) fail_child(fd, &f, EXIT_SETUP);
+  if (plan->new_net && (unshare(CLONE_NEWNET) < 0 || net_loopback_up(&f) < 0)) {
+    if (f.stage[0] == 0) fail_with(&f, "unshare-net", errno, "cannot create a network namespace");
+    fail_child(fd, &f, EXIT_SETUP);
+  }
+  if (plan->ipcns && join(plan->ipcns, CLONE_NEWIPC, "IPC", &f) < 0) fail_child(fd, &f, EXIT_SETUP);
+  if (plan->new_ipc && unshare(CLONE_NEWIPC) < 0) {
+    fail_with(&f, "unshare-ipc", errno, "cannot create an IPC namespace");
     fail_child(fd, &f, EXIT_SETUP);
   }
   if (unshare(CLONE_NEWNS) < 0) {

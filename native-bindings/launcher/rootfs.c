@@ -117,6 +117,10 @@ static int mount_dev (const struct plan *plan, struct failure *f) {
   bool layout_has_pts = false;
   for (size_t i = 0; i < plan->nmounts; i++) layout_has_pts |= plan->mounts[i].fs == FS_DEVPTS && strcmp(plan->mounts[i].target, "/dev/pts") == 0;
   if (!layout_has_pts && mount_devpts(path, false, f) < 0) return -1;
+  // NOTE: POSIX message queues of the container's own IPC namespace (joined or made before).
+  JOIN(path, dev, "mqueue", STAGE);
+  if (mkdir(path, 0755) < 0) return fail_with(f, "mount-dev", errno, "cannot make %s", path);
+  if (mount("mqueue", path, "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) return fail_with(f, "mount-dev", errno, "cannot mount mqueue at %s", path);
   static const char *const LINKS[][2] = {
     { "pts/ptmx", "ptmx" }, { "/proc/self/fd", "fd" }, { "/proc/self/fd/0", "stdin" },
     { "/proc/self/fd/1", "stdout" }, { "/proc/self/fd/2", "stderr" },

@@ -72,6 +72,10 @@ export const configSchema = {
     cwd: { type: 'string', description: 'Extension: working directory inside the container.' },
     user: { type: 'string', pattern: '^[0-9]+(:[0-9]+)?$', description: 'Extension: UID[:GID] to run as.' },
     max_processes: { type: 'integer', minimum: 1, description: 'Extension: at most this many processes in the container at once (a pids cgroup; default 4096).' },
+    network: {
+      type: 'string',
+      description: 'Extension: "none" (a network namespace with only lo; the default when jailed), "host" (the host\'s; the default otherwise), or "container:NAME" (another running container\'s).',
+    },
     exec_allow: { type: 'array', items: absolutePath, description: 'Extension: when jailed, the only paths that may be executed.' },
   },
   required: ['jail', 'pid-isolation', 'hostname', 'layout'],

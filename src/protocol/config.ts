@@ -20,6 +20,20 @@ export type LayoutOp =
 /** The layout entries that make a mount (and what `mount add` sends to a running context). */
 export type MountOp = Exclude<LayoutOp, { op: 'root' | 'directory' | 'hide' }>;
 
+/**
+ * Where a container's network is: a namespace of its own with only lo (`none`), the host's stack
+ * (`host`), or the namespace of another, running, container (`container:NAME`).
+ */
+export type Network = { readonly mode: 'none' } | { readonly mode: 'host' } | { readonly mode: 'container'; readonly name: string };
+
+/** "none", "host", "container:NAME", or why not (the caller names the value and where it came from). */
+export function parseNetwork(value: string): Network | { problem: string } {
+  if (value === 'none' || value === 'host') return { mode: value };
+  if (value.startsWith('container:') && value.length > 'container:'.length) return { mode: 'container', name: value.slice('container:'.length) };
+  if (value === 'private') return { problem: 'is not available yet (user-mode networking through pasta is future work); use "none" or "host"' };
+  return { problem: 'is not a network mode (expected none, host or container:NAME)' };
+}
+
 export interface ContainerConfig {
   readonly jail: boolean;
   readonly pidIsolation: boolean;
@@ -32,6 +46,8 @@ export interface ContainerConfig {
   readonly user?: { uid: number; gid?: number };
   readonly maxProcesses?: number;
   readonly execAllow?: readonly string[];
+  /** Absent in the file: `none` when jailed, else `host`. */
+  readonly network: Network;
 }
 
 type RawEntry = Record<string, unknown> & { type: string };
@@ -46,6 +62,7 @@ interface RawConfig {
   user?: string;
   max_processes?: number;
   exec_allow?: string[];
+  network?: string;
 }
 
 // NOTE: compiled on first use: most commands never read a config, and compiling costs ~40 ms.
@@ -239,6 +256,10 @@ export function parseConfig(text: string, file: string): ContainerConfig {
   if (raw.jail && layout.some((op) => op.op === 'mount' && op.kind === 'sys')) {
     throw new ConfigInvalid(`${file}: layout: a SysFS mount is refused in a jailed container`);
   }
+  // NOTE: a jailed container gets no network unless it asks: a sandboxed program should not reach
+  // the host's services (or its abstract Unix sockets) by default.
+  const network = parseNetwork(raw.network ?? (raw.jail ? 'none' : 'host'));
+  if ('problem' in network) throw new ConfigInvalid(`${file}: network: ${JSON.stringify(raw.network)} ${network.problem}`);
   const command = typeof raw.command === 'string' ? raw.command.split(' ').filter((s) => s.length > 0) : raw.command;
   const user = raw.user?.split(':').map(Number);
   return Object.freeze({
@@ -251,6 +272,7 @@ export function parseConfig(text: string, file: string): ContainerConfig {
     ...(raw.cwd !== undefined ? { cwd: canonical(file, 'cwd', raw.cwd) } : {}),
     ...(user ? { user: user[1] === undefined ? { uid: user[0]! } : { uid: user[0]!, gid: user[1] } } : {}),
     ...(raw.max_processes !== undefined ? { maxProcesses: raw.max_processes } : {}),
+    network,
     ...(raw.exec_allow ? { execAllow: Object.freeze(raw.exec_allow.map((p, j) => canonical(file, `exec_allow[${j}]`, p))) } : {}),
   });
 }

@@ -19,6 +19,16 @@ export class ScopedProcessList extends AttachCount {
     return this.init.namespacePath;
   }
 
+  /** The network namespace its containers share (unless they ask for the host's). */
+  get networkPath(): string {
+    return this.init.networkPath;
+  }
+
+  /** The IPC namespace its containers share. */
+  get ipcPath(): string {
+    return this.init.ipcPath;
+  }
+
   detail(): Record<string, string | number> {
     return { initHostPid: this.init.hostPid };
   }

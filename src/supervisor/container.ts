@@ -72,6 +72,8 @@ export class Container {
   /** Mounts in other containers that reach this one's root through the host (mount copy). */
   private readonly lent = new Set<{ borrower: Container; target: string }>();
   private limit: PidsLimit | undefined;
+  /** The host PID of its first process (whose namespaces `exec` joins when it has no process list). */
+  private mainHostPid: number | undefined;
   private readonly exposed: string[] = [];
 
   private constructor(
@@ -137,6 +139,7 @@ export class Container {
       try {
         container.limit = pidsLimitFor(maker, options.name, config.maxProcesses);
         container.base = {
+          ...container.namespaces(),
           root: vfs.root,
           cgroup: container.limit?.path ?? null,
           pidns: list?.namespacePath ?? null,
@@ -158,6 +161,34 @@ export class Container {
     }
   }
 
+  /**
+   * NOTE: the network and IPC namespaces belong to the process list (its init made them), so
+   * containers on one list share them; a container without a list makes its own with its first
+   * process, and `exec` joins that process's.
+   */
+  private namespaces(): Pick<LaunchPlan, 'netns' | 'new_net' | 'ipcns' | 'new_ipc'> {
+    const net = this.config.network;
+    let netns: string | null = null;
+    if (net.mode === 'container') {
+      const other = this.maker.containers().find((c) => c.name === net.name && c !== this);
+      netns = other?.networkPath() ?? null;
+      if (!netns) throw new Refused('ENOENT', `--net container:${net.name}: no running container ${net.name} with a network namespace of its own`);
+    } else if (net.mode === 'none' && this.list) netns = this.list.networkPath;
+    return {
+      netns,
+      new_net: net.mode === 'none' && !this.list,
+      ipcns: this.list?.ipcPath ?? null,
+      new_ipc: !this.list,
+    };
+  }
+
+  /** The network namespace its processes are in, while it runs; null for the host's. */
+  networkPath(): string | null {
+    if (this.exitStatus !== undefined || this.released) return null;
+    if (this.base?.netns) return this.base.netns;
+    return this.base?.new_net && this.mainHostPid !== undefined ? `/proc/${this.mainHostPid}/ns/net` : null;
+  }
+
   private get resources(): Held[] {
     return [this.vfs, ...(this.list ? [this.list] : []), ...(this.uts ? [this.uts] : [])];
   }
@@ -169,7 +200,13 @@ export class Container {
   }
 
   private async launch(spec: ProcessSpec, terminal: Terminal | null, emit: Emit, role: 'main' | 'other'): Promise<{ started: Started; process: Launch }> {
-    const launch = new Launch({ ...this.base, ...spec }, terminal ? { kind: 'pty', ...terminal } : { kind: 'pipes' });
+    // NOTE: without a process list, the first process made the network and IPC namespaces; the others join them.
+    const main = this.mainHostPid !== undefined ? `/proc/${this.mainHostPid}/ns` : undefined;
+    const joined = role === 'other' && main ? {
+      ...(this.base.new_net ? { netns: `${main}/net`, new_net: false } : {}),
+      ...(this.base.new_ipc ? { ipcns: `${main}/ipc`, new_ipc: false } : {}),
+    } : {};
+    const launch = new Launch({ ...this.base, ...joined, ...spec }, terminal ? { kind: 'pty', ...terminal } : { kind: 'pipes' });
     if (role === 'main') this.main = launch;
     for (const r of this.resources) r.attach();
     launch.onData((o) => emit({ event: 'data', stream: o.stream, data: o.data.toString('base64') }));
@@ -193,6 +230,7 @@ export class Container {
       gone();
     });
     started = await launch.started;
+    if (role === 'main') this.mainHostPid = started.hostPid;
     this.processes.set(started.hostPid, { launch, containerPid: started.containerPid, argv: spec.argv, ended });
     this.record({ time: Date.now(), kind: 'start', hostPid: started.hostPid, containerPid: started.containerPid, command: spec.argv.join(' ') });
     if (endedEarly !== undefined) void finish(endedEarly);

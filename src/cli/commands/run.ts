@@ -5,7 +5,7 @@ import type { ResourceType } from '../../protocol/messages.js';
 import { ConfigInvalid } from '../../errors.js';
 import { layoutEntry, parseBind, parseCopy, parseRamfs } from '../mount-spec.js';
 import { chooseUser, processSpec, userShell } from '../process-spec.js';
-import { parseConfig, readText } from '../../protocol/config.js';
+import { parseConfig, parseNetwork, readText } from '../../protocol/config.js';
 import { defaultConfig } from '../../protocol/default-config.js';
 
 export const command = 'run [command..]';
@@ -27,6 +27,7 @@ export function builder(yargs: Argv) {
     .option('copy', { type: 'string', array: true, describe: 'SRC:DST — a private copy of the host path SRC at DST, copied on first write (repeatable)' })
     .option('u', { alias: 'user', type: 'string', describe: 'UID[:GID] or NAME[:GROUP] to run as (default: the config\'s user, else the user who ran sudo, else root)' })
     .option('max-processes', { type: 'number', describe: 'at most N processes in the container at once (a pids cgroup; default 4096)' })
+    .option('net', { type: 'string', describe: 'none: a network namespace with only lo (the default when jailed, as the embedded default is); host: the host\'s network (said loudly when jailed); container:NAME: the network of running container NAME' })
     .option('vfs-context', { type: 'number', describe: 'attach to VFS root context N instead of making a root from the config\'s layout' })
     .option('process-list', { type: 'number', describe: 'attach to process list N instead of a new one' })
     .option('hostname-context', { type: 'number', describe: 'attach to hostname context N instead of a new one' })
@@ -42,7 +43,7 @@ export function builder(yargs: Argv) {
       'With --vfs-context N the root is that context\'s, as it is; the config\'s layout is not used. ' +
         'The embedded default: the host\'s /usr, /bin, /lib*, /etc read-only (its shadow, gshadow, sudoers and ' +
         'SSH host keys hidden), RAM filesystems at /tmp, /root and /home, a new process list, hostname ' +
-        '"fusejail", jailed. Exit status: the command\'s; 125 when fusejail failed, 126 when the command ' +
+        '"fusejail", jailed, no network (--net none: only lo; --net host gives the host\'s). Exit status: the command\'s; 125 when fusejail failed, 126 when the command ' +
         'cannot be executed, 127 when it is not found.',
     );
 }
@@ -56,6 +57,7 @@ interface RunArgs {
   copy?: string[];
   u?: string;
   maxProcesses?: number;
+  net?: string;
   vfsContext?: number;
   processList?: number;
   hostnameContext?: number;
@@ -103,12 +105,20 @@ export async function handler(argv: RunArgs): Promise<void> {
     if (!Number.isSafeInteger(argv.maxProcesses) || argv.maxProcesses < 1) throw new ConfigInvalid(`--max-processes ${argv.maxProcesses}: expected a positive whole number`);
     raw.max_processes = argv.maxProcesses;
   }
+  if (argv.net !== undefined) {
+    const network = parseNetwork(argv.net);
+    if ('problem' in network) throw new ConfigInvalid(`--net ${JSON.stringify(argv.net)}: ${network.problem.replace(/^is /, '')}`);
+    raw.network = argv.net;
+  }
   const attach = { 'vfs-context': argv.vfsContext, 'process-list': argv.processList, 'hostname-context': argv.hostnameContext };
   for (const [type, index] of Object.entries(attach)) {
     if (index !== undefined && (!Number.isSafeInteger(index) || index < 1)) throw new ConfigInvalid(`--${type} ${index}: expected an index (a positive whole number)`);
     if (index === undefined) delete attach[type as keyof typeof attach];
   }
   const config = parseConfig(JSON.stringify(raw), file);
+  if (config.jail && config.network.mode === 'host') {
+    process.stderr.write('fusejail: WARNING: network "host": this jailed container shares the host\'s network: it can reach every service of the host, its abstract Unix sockets included\n');
+  }
   // NOTE: words after "--" stay in yargs' `_`, after the verb.
   const words = [...(argv.command ?? []), ...argv._.slice(1).map(String)];
   const user = chooseUser(argv.u, config);

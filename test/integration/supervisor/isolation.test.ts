@@ -1,7 +1,11 @@
 // What a container cannot reach of the host: its list's init, the network, System V and POSIX IPC.
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
+import { join } from 'node:path';
 import t from 'tap';
 import { fuseUnavailable } from '../../helpers/fuse.js';
-import { cli } from '../../helpers/supervisor.js';
+import { cli, mountsUnder } from '../../helpers/supervisor.js';
 
 const skip = fuseUnavailable();
 
@@ -21,4 +25,95 @@ t.test('the process list\'s init has no view of the host: its own empty root, on
   t.match(unjailed.stderr, /\/proc\/1\/root\/etc\/shadow: No such file or directory/);
   t.notMatch(unjailed.stdout, dir);
   t.notMatch(unjailed.stdout, /root:/, 'no host password entry');
+});
+
+/** A TCP listener and an abstract Unix socket on the host, closed in teardown. */
+async function hostListeners(t: { teardown(fn: () => unknown): void }): Promise<{ port: number; abstract: string }> {
+  const tcp = createServer((s) => s.end('hello\n'));
+  await new Promise<void>((r) => tcp.listen(0, '127.0.0.1', r));
+  // NOTE: python3, not Node: libuv pads an abstract address with NULs, which a plain connect never matches.
+  const abstract = `fusejail-test-${process.pid}-${Date.now()}`;
+  const unix = spawn('python3', ['-c', `import socket\ns = socket.socket(socket.AF_UNIX)\ns.bind("\\0${abstract}")\ns.listen()\nprint("ready", flush=True)\nwhile True:\n    c, _ = s.accept(); c.sendall(b"hello\\n"); c.close()\n`], { stdio: ['ignore', 'pipe', 'inherit'] });
+  t.teardown(() => {
+    tcp.close();
+    unix.kill('SIGKILL');
+  });
+  await new Promise((r) => unix.stdout.once('data', r));
+  return { port: (tcp.address() as AddressInfo).port, abstract };
+}
+
+const connect = (port: number, abstract: string) =>
+  [
+    'import socket',
+    `for family, address in ((socket.AF_INET, ("127.0.0.1", ${port})), (socket.AF_UNIX, "\\0${abstract}")):`,
+    '    s = socket.socket(family)',
+    '    s.settimeout(2)',
+    '    try:',
+    '        s.connect(address); print(s.recv(10).decode().strip())',
+    '    except OSError as e:',
+    '        print(type(e).__name__)',
+  ].join('\n');
+
+t.test('--net none (the default when jailed): only lo, up; the host\'s listeners are out of reach; exec joins it', { skip }, async (t) => {
+  const { run } = cli(t);
+  const { port, abstract } = await hostListeners(t);
+  const none = await run(['run', '--', 'sh', '-c', `tail -n +3 /proc/net/dev | cut -d: -f1; python3 -c '${connect(port, abstract)}'`]);
+  t.equal(none.status, 0, none.stderr);
+  t.equal(none.stdout, '    lo\nConnectionRefusedError\nConnectionRefusedError\n', 'only lo; the host\'s 127.0.0.1 listener and abstract socket are unreachable');
+  const lo = await run(['run', '--', 'python3', '-c', 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(); c = socket.create_connection(s.getsockname()); print("lo up")']);
+  t.equal(lo.stdout, 'lo up\n', 'lo is up: a container talks to itself over 127.0.0.1');
+  const host = await run(['run', '--net', 'host', '--', 'python3', '-c', connect(port, abstract)]);
+  t.equal(host.stdout, 'hello\nhello\n', '--net host: the host\'s network');
+  t.match(host.stderr, /WARNING: network "host": this jailed container shares the host's network/);
+
+  await run(['run', '-d', '--name', 'a', '--', 'sleep', '600']);
+  await run(['run', '-d', '--name', 'b', '--no-pid-isolation', '--', 'sleep', '600']);
+  await run(['run', '-d', '--name', 'c', '--net', 'container:a', '--', 'sleep', '600']);
+  t.teardown(() => run(['rm', '-f', 'c', 'b', 'a']));
+  const ns = async (name: string) => (await run(['exec', name, '--', 'readlink', '/proc/self/ns/net'])).stdout;
+  const hostNs = execFileSync('readlink', ['/proc/self/ns/net'], { encoding: 'utf8' });
+  t.not(await ns('a'), hostNs, 'exec joins the container\'s network namespace, not the host\'s');
+  t.equal(await ns('a'), await ns('a'), 'the same each time');
+  t.not(await ns('b'), hostNs, 'without a process list too');
+  t.equal(await ns('b'), await ns('b'));
+  t.not(await ns('a'), await ns('b'), 'each container its own');
+  t.equal(await ns('c'), await ns('a'), '--net container:a shares a\'s');
+  t.equal((await run(['exec', 'b', '--', 'sh', '-c', 'tail -n +3 /proc/net/dev | cut -d: -f1'])).stdout, '    lo\n');
+});
+
+t.test('IPC: a message queue is seen only in the namespace it was made in; containers on one process list share one', { skip: skip || (existsSync('/usr/bin/ipcmk') ? false : 'ipcmk (util-linux) is not installed') }, async (t) => {
+  const { run } = cli(t);
+  const made = execFileSync('ipcmk', ['-Q'], { encoding: 'utf8' }).match(/(\d+)/)![1]!;
+  t.teardown(() => execFileSync('ipcrm', ['-q', made]));
+  const list = (await run(['unshare', 'create', 'process-list'])).stdout.trim();
+  await run(['run', '-d', '--name', 'one', '--process-list', list, '--', 'sleep', '600']);
+  await run(['run', '-d', '--name', 'two', '--process-list', list, '--', 'sleep', '600']);
+  await run(['run', '-d', '--name', 'other', '--', 'sleep', '600']);
+  await run(['run', '-d', '--name', 'alone', '--no-pid-isolation', '--', 'sleep', '600']);
+  t.teardown(() => run(['rm', '-f', 'one', 'two', 'other', 'alone']));
+  const queues = async (name: string) => (await run(['exec', name, '--', 'ipcs', '-q'])).stdout.split('\n').filter((l) => /^0x/.test(l)).map((l) => l.split(/\s+/)[1]);
+  t.notOk((await queues('one')).includes(made), 'the host\'s queue is invisible inside');
+  const hostQueues = () => execFileSync('ipcs', ['-q'], { encoding: 'utf8' });
+  const before = hostQueues();
+  const inside = (await run(['exec', 'one', '--', 'ipcmk', '-Q'])).stdout.match(/(\d+)/)![1]!;
+  t.equal(hostQueues(), before, 'the host does not see the container\'s queue');
+  t.ok((await queues('two')).includes(inside), 'a container on the same process list sees it');
+  t.notOk((await queues('other')).includes(inside), 'another container does not');
+  t.notOk((await queues('alone')).includes(inside), 'nor one without a process list');
+  t.same(await queues('alone'), await queues('alone'), 'exec joins the IPC namespace of a container without a list');
+  const mq = await run(['exec', 'one', '--', 'grep', ' /dev/mqueue ', '/proc/self/mountinfo']);
+  t.match(mq.stdout, / - mqueue /, 'POSIX message queues at /dev/mqueue');
+});
+
+t.test('--net bogus and --net private: exit 1 naming the value, nothing created', { skip }, async (t) => {
+  const { dir, run } = cli(t);
+  for (const [value, message] of [
+    ['bogus', '--net "bogus": not a network mode (expected none, host or container:NAME)'],
+    ['private', '--net "private": not available yet (user-mode networking through pasta is future work); use "none" or "host"'],
+  ]) {
+    const r = await run(['run', '--net', value!, '--', 'true']);
+    t.same([r.status, r.stderr], [1, `fusejail: ${message}\n`]);
+  }
+  t.same(mountsUnder(dir), []);
+  t.notOk(existsSync(join(dir, 'supervisor.pid')), 'no supervisor was even started');
 });
