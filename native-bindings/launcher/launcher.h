@@ -46,7 +46,7 @@ struct plan {
   const char *ipcns;      // an IPC namespace to join (a process list's), or NULL
   bool new_net;           // with netns NULL: a new network namespace (only lo, up); else the host's
   bool new_ipc;           // with ipcns NULL: a new IPC namespace; else the host's
-  const char *cgroup;     // a pids cgroup directory the payload joins first, or NULL
+  char **cgroups;         // the container's cgroup directories (one per v1 hierarchy, or v2's), joined first
   struct kernel_mount *mounts;  // in layout order; proc gets runc's masks
   size_t nmounts;
   bool dev;               // mount a minimal /dev and a new devpts instance

@@ -55,7 +55,7 @@ static int join_cgroup (const char *dir, struct failure *f) {
   if (fd < 0 || write(fd, "0", 1) != 1) {
     int err = errno;
     if (fd >= 0) close(fd);
-    return fail_with(f, "cgroup", err, "cannot join the pids cgroup %s", dir);
+    return fail_with(f, "cgroup", err, "cannot join the cgroup %s", dir);
   }
   close(fd);
   return 0;
@@ -84,7 +84,8 @@ static int memfd_noexec (struct failure *f) {
 
 /*
  * NOTE: The payload's side, in the PID namespace. Stages, in order:
- *   0. the container's pids cgroup, when it has a process limit (from here on, it counts); then,
+ *   0. the container's cgroups (from here on, its limits count), then a cgroup namespace, so it
+ *      sees its own cgroup as / (and not the host's tree of them); then,
  *      jailed in a process list, vm.memfd_noexec=2 for the list (through the host's /proc);
  *   1. a session of its own when there is no terminal (it can never push input into the
  *      caller's terminal);
@@ -104,7 +105,11 @@ static int memfd_noexec (struct failure *f) {
  */
 static void payload (const struct plan *plan, int fd) {
   struct failure f = { 0 };
-  if (plan->cgroup && join_cgroup(plan->cgroup, &f) < 0) fail_child(fd, &f, EXIT_SETUP);
+  for (char **c = plan->cgroups; *c; c++) if (join_cgroup(*c, &f) < 0) fail_child(fd, &f, EXIT_SETUP);
+  if (unshare(CLONE_NEWCGROUP) < 0) {
+    fail_with(&f, "unshare-cgroup", errno, "cannot create a cgroup namespace");
+    fail_child(fd, &f, EXIT_SETUP);
+  }
   if (plan->jail && plan->pidns && memfd_noexec(&f) < 0) fail_child(fd, &f, EXIT_SETUP);
   if (!plan->tty && setsid() < 0) {
     fail_with(&f, "setsid", errno, "cannot start a new session");

@@ -70,8 +70,9 @@ int plan_parse (const char *json, struct plan *plan, char *error, size_t error_s
   if (bad) BAD("ipcns");
   plan->new_net = json_is_true(json_object_get(document, "new_net"));
   plan->new_ipc = json_is_true(json_object_get(document, "new_ipc"));
-  plan->cgroup = opt_string(document, "cgroup", &bad);
-  if (bad || (plan->cgroup && plan->cgroup[0] != '/')) BAD("cgroup");
+  plan->cgroups = string_array(json_object_get(document, "cgroups"), &bad);
+  if (bad) BAD("cgroups");
+  for (char **c = plan->cgroups; *c; c++) if ((*c)[0] != '/') BAD("cgroups");
   plan->nonce = opt_string(document, "nonce", &bad);
   if (bad) BAD("nonce");
   json_t *mounts = json_object_get(document, "mounts");

@@ -41,8 +41,8 @@ export interface LaunchPlan {
   ipcns?: string | null;
   /** With ipcns null: a new IPC namespace (true), or the host's (false). */
   new_ipc?: boolean;
-  /** A pids cgroup directory the payload joins before anything else (its process limit), or null. */
-  cgroup: string | null;
+  /** The container's cgroup directories (one per v1 hierarchy, or v2's one) the payload joins before anything else. */
+  cgroups: readonly string[];
   mounts: readonly KernelMount[];
   /** A minimal /dev (a tmpfs with harmless devices and a new devpts), where the root has /dev. */
   dev: boolean;

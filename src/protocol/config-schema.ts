@@ -72,6 +72,8 @@ export const configSchema = {
     cwd: { type: 'string', description: 'Extension: working directory inside the container.' },
     user: { type: 'string', pattern: '^[0-9]+(:[0-9]+)?$', description: 'Extension: UID[:GID] to run as.' },
     max_processes: { type: 'integer', minimum: 1, description: 'Extension: at most this many processes in the container at once (a pids cgroup; default 4096).' },
+    memory: { type: ['string', 'integer'], description: 'Extension: a memory limit: bytes, or a number with a k, M or G suffix ("64M"); above it the OOM killer ends the container\'s processes.' },
+    cpus: { type: 'number', description: 'Extension: a CPU limit in CPUs, fractions allowed (0.5: half of one CPU\'s time).' },
     network: {
       type: 'string',
       description: 'Extension: "none" (a network namespace with only lo; the default when jailed), "host" (the host\'s; the default otherwise), or "container:NAME" (another running container\'s).',

@@ -34,6 +34,26 @@ export function parseNetwork(value: string): Network | { problem: string } {
   return { problem: 'is not a network mode (expected none, host or container:NAME)' };
 }
 
+const SIZE_UNITS: Record<string, number> = { '': 1, k: 2 ** 10, K: 2 ** 10, m: 2 ** 20, M: 2 ** 20, g: 2 ** 30, G: 2 ** 30 };
+const NOT_A_SIZE = 'not a size (use a number with an optional k, M or G suffix)';
+
+/** "64M" -> 67108864 (binary units), or why not. A limit of 0 would kill everything at once, so it is refused. */
+export function parseSize(value: string | number): number | { problem: string } {
+  const m = /^(\d+(?:\.\d+)?)([kKmMgG]?)$/.exec(String(value));
+  if (!m) return { problem: NOT_A_SIZE };
+  const bytes = Math.floor(Number(m[1]) * SIZE_UNITS[m[2]!]!);
+  if (!Number.isSafeInteger(bytes)) return { problem: NOT_A_SIZE };
+  if (bytes < 1) return { problem: 'must be more than 0 bytes' };
+  return bytes;
+}
+
+/** A number of CPUs, fractions allowed ("0.5"), or why not. */
+export function parseCpus(value: string | number): number | { problem: string } {
+  const n = typeof value === 'number' ? value : /^\d+(\.\d+)?$|^\.\d+$/.test(value) ? Number(value) : NaN;
+  if (!Number.isFinite(n) || n <= 0) return { problem: 'expected a number of CPUs above 0 (fractions allowed, e.g. 0.5)' };
+  return n;
+}
+
 export interface ContainerConfig {
   readonly jail: boolean;
   readonly pidIsolation: boolean;
@@ -45,6 +65,10 @@ export interface ContainerConfig {
   readonly cwd?: string;
   readonly user?: { uid: number; gid?: number };
   readonly maxProcesses?: number;
+  /** A memory limit, in bytes. */
+  readonly memory?: number;
+  /** A CPU limit, in CPUs (0.5: half of one). */
+  readonly cpus?: number;
   readonly execAllow?: readonly string[];
   /** Absent in the file: `none` when jailed, else `host`. */
   readonly network: Network;
@@ -61,6 +85,8 @@ interface RawConfig {
   cwd?: string;
   user?: string;
   max_processes?: number;
+  memory?: string | number;
+  cpus?: number;
   exec_allow?: string[];
   network?: string;
 }
@@ -260,6 +286,10 @@ export function parseConfig(text: string, file: string): ContainerConfig {
   // the host's services (or its abstract Unix sockets) by default.
   const network = parseNetwork(raw.network ?? (raw.jail ? 'none' : 'host'));
   if ('problem' in network) throw new ConfigInvalid(`${file}: network: ${JSON.stringify(raw.network)} ${network.problem}`);
+  const memory = raw.memory === undefined ? undefined : parseSize(raw.memory);
+  if (typeof memory === 'object') throw new ConfigInvalid(`${file}: memory: ${JSON.stringify(raw.memory)} ${memory.problem}`);
+  const cpus = raw.cpus === undefined ? undefined : parseCpus(raw.cpus);
+  if (typeof cpus === 'object') throw new ConfigInvalid(`${file}: cpus: ${JSON.stringify(raw.cpus)} ${cpus.problem}`);
   const command = typeof raw.command === 'string' ? raw.command.split(' ').filter((s) => s.length > 0) : raw.command;
   const user = raw.user?.split(':').map(Number);
   return Object.freeze({
@@ -273,6 +303,8 @@ export function parseConfig(text: string, file: string): ContainerConfig {
     ...(user ? { user: user[1] === undefined ? { uid: user[0]! } : { uid: user[0]!, gid: user[1] } } : {}),
     ...(raw.max_processes !== undefined ? { maxProcesses: raw.max_processes } : {}),
     network,
+    ...(memory !== undefined ? { memory } : {}),
+    ...(cpus !== undefined ? { cpus } : {}),
     ...(raw.exec_allow ? { execAllow: Object.freeze(raw.exec_allow.map((p, j) => canonical(file, `exec_allow[${j}]`, p))) } : {}),
   });
 }

@@ -7,9 +7,9 @@ import { kernelMounts, type KernelMount, type LaunchPlan } from '../launcher/lau
 import { type ContainerConfig, hostnameProblem } from '../protocol/config.js';
 import type { IDisposable } from '../event.js';
 import { canonicalPath } from '../protocol/canonical-path.js';
-import type { ContainerEvent, ContainerInfo, MountInfo, MountSpec, ProcessInfo, ProcessSpec, ResourceType, StreamEvent, Terminal } from '../protocol/messages.js';
+import type { ContainerEvent, ContainerInfo, ContainerStats, MountInfo, MountSpec, ProcessInfo, ProcessSpec, ResourceType, StreamEvent, Terminal } from '../protocol/messages.js';
 import type { HostnameContext } from '../resources/hostname-context.js';
-import { DEFAULT_MAX_PROCESSES, type PidsLimit, PidsLimitUnavailable } from '../resources/pids-limit.js';
+import { CgroupUnavailable, type ContainerCgroup, DEFAULT_MAX_PROCESSES, formatBytes, type Limits, type Usage } from '../resources/cgroup.js';
 import type { ScopedProcessList } from '../resources/scoped-process-list.js';
 import { Refused } from './refused.js';
 import type { Located } from './control.js';
@@ -28,8 +28,8 @@ export interface ResourceMaker {
   release(resource: Held): Promise<void>;
   /** Every live container (to find who borrowed from whom). */
   containers(): Container[];
-  /** A process limit for the container named `name`. */
-  pidsLimit(name: string, max: number): PidsLimit;
+  /** The cgroup of the container named `name`; `asked`: its process limit was asked for, not the default. */
+  cgroup(name: string, limits: Limits, asked: boolean): ContainerCgroup;
 }
 
 /** Resources given by index (`--vfs-context N` …) instead of made new. */
@@ -50,13 +50,18 @@ async function isDirectory(path: string): Promise<boolean> {
   }
 }
 
-/** The container's process limit: the one it asks for, else the default where the host can limit processes. */
-function pidsLimitFor(maker: ResourceMaker, name: string, asked: number | undefined): PidsLimit | undefined {
+/** The container's cgroup: the limits it asks for, and the default process limit where the host can limit processes. */
+function cgroupFor(maker: ResourceMaker, name: string, config: ContainerConfig): ContainerCgroup | undefined {
+  const limits: Limits = {
+    maxProcesses: config.maxProcesses ?? DEFAULT_MAX_PROCESSES,
+    ...(config.memory !== undefined ? { memory: config.memory } : {}),
+    ...(config.cpus !== undefined ? { cpus: config.cpus } : {}),
+  };
   try {
-    return maker.pidsLimit(name, asked ?? DEFAULT_MAX_PROCESSES);
+    return maker.cgroup(name, limits, config.maxProcesses !== undefined);
   } catch (err) {
     // NOTE: a limit asked for and impossible is an error; the default is only what the host allows.
-    if (asked === undefined && err instanceof PidsLimitUnavailable) return undefined;
+    if (err instanceof CgroupUnavailable && config.maxProcesses === undefined && config.memory === undefined && config.cpus === undefined) return undefined;
     throw err;
   }
 }
@@ -71,7 +76,7 @@ export class Container {
   private readonly watching: IDisposable;
   /** Mounts in other containers that reach this one's root through the host (mount copy). */
   private readonly lent = new Set<{ borrower: Container; target: string }>();
-  private limit: PidsLimit | undefined;
+  private cgroup: ContainerCgroup | undefined;
   /** The host PID of its first process (whose namespaces `exec` joins when it has no process list). */
   private mainHostPid: number | undefined;
   private readonly exposed: string[] = [];
@@ -137,11 +142,11 @@ export class Container {
       held.length = 0;
       // NOTE: from here the container owns its resources; its release undoes everything.
       try {
-        container.limit = pidsLimitFor(maker, options.name, config.maxProcesses);
+        container.cgroup = cgroupFor(maker, options.name, config);
         container.base = {
           ...container.namespaces(),
           root: vfs.root,
-          cgroup: container.limit?.path ?? null,
+          cgroups: container.cgroup?.paths ?? [],
           pidns: list?.namespacePath ?? null,
           utsns: uts?.path ?? null,
           hostname: null,
@@ -214,12 +219,19 @@ export class Container {
     // one that started and ended at once reports its exit right after its start.
     let started: Started | undefined;
     let endedEarly: number | undefined;
+    const oomKillsBefore = this.cgroup?.usage().oomKills ?? 0;
     const finish = async (status: number) => {
       if (started) this.processes.delete(started.hostPid);
+      // NOTE: read before the cgroup goes with the container: a SIGKILL while the OOM killer's
+      // count rose is the OOM killer's.
+      const oom = status === 137 && (this.cgroup?.usage().oomKills ?? 0) > oomKillsBefore;
+      const memory = this.cgroup?.limits.memory;
+      const reason = oom ? `${this.name}: killed: out of memory${memory !== undefined ? ` (limit ${formatBytes(memory)})` : ''}` : undefined;
+      if (started && oom) this.record({ time: Date.now(), kind: 'oom', hostPid: started.hostPid, ...(memory !== undefined ? { limit: memory } : {}) });
       if (started) this.record({ time: Date.now(), kind: 'exit', hostPid: started.hostPid, status });
       if (role === 'main') this.exitStatus = status;
       if (role === 'main' && !this.detached) await this.release();
-      emit({ event: 'exit', status });
+      emit({ event: 'exit', status, ...(reason ? { reason } : {}) });
     };
     let gone!: () => void;
     const ended = new Promise<void>((resolve) => (gone = resolve));
@@ -272,6 +284,12 @@ export class Container {
       }
     }
     return out.sort((a, b) => a.containerPid - b.containerPid);
+  }
+
+  /** `stats`: what it uses now, against its limits. */
+  stats(): ContainerStats {
+    const usage: Usage = this.cgroup?.usage() ?? {};
+    return { name: this.name, ...usage, limits: this.cgroup?.limits ?? {}, ...(this.cgroup ? { cgroup: { version: this.cgroup.version, controllers: this.cgroup.controllers } } : {}) };
   }
 
   info(): ContainerInfo {
@@ -420,7 +438,7 @@ export class Container {
     }
     await Promise.race([Promise.all([...this.processes.values()].map((p) => p.ended)), new Promise((r) => setTimeout(r, 5000))]);
     for (const r of this.resources.reverse()) await this.maker.release(r);
-    await this.limit?.destroy();
+    await this.cgroup?.destroy();
     this.onGone();
   }
 }

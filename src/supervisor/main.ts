@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { FusejailError, isFusejailError } from '../errors.js';
 import { FS_TYPE, unmount } from '../fuse/mounts.js';
 import { unpinHostname } from '../launcher/hostname-pin.js';
-import { PidsLimit } from '../resources/pids-limit.js';
+import { ContainerCgroup } from '../resources/cgroup.js';
 import { ensureStateDir, socketPath, stateDir } from '../protocol/state-dir.js';
 import { serveSocket } from './server.js';
 import { prepareSpare } from './served-context.js';
@@ -27,7 +27,7 @@ async function clearStale(dir: string): Promise<void> {
     else continue;
     process.stderr.write(`fusejail: cleared a stale ${type === 'nsfs' ? 'hostname context pin' : 'VFS root context mount'} at ${point}\n`);
   }
-  for (const cgroup of await PidsLimit.clearStale(dir)) process.stderr.write(`fusejail: cleared a stale pids cgroup at ${cgroup}\n`);
+  for (const cgroup of await ContainerCgroup.clearStale(dir)) process.stderr.write(`fusejail: cleared a stale cgroup at ${cgroup}\n`);
   for (const sub of ['vfs', 'ns']) rmSync(join(dir, sub), { recursive: true, force: true });
 }
 

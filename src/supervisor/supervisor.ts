@@ -11,7 +11,7 @@ import { type Attach, Container, type Emit, type ResourceMaker } from './contain
 import { Refused } from './refused.js';
 import type { Launch, Started } from '../launcher/launch.js';
 import { HostnameContext } from '../resources/hostname-context.js';
-import { PidsLimit } from '../resources/pids-limit.js';
+import { ContainerCgroup } from '../resources/cgroup.js';
 import { ScopedProcessList } from '../resources/scoped-process-list.js';
 import { type Resource, ResourceList } from './registry.js';
 import { ServedContext, stopSpare } from './served-context.js';
@@ -73,7 +73,7 @@ export class Supervisor {
       await r.destroy();
     },
     containers: () => [...this.containers.values()],
-    pidsLimit: (name, max) => PidsLimit.create(this.dir, name, max),
+    cgroup: (name, limits, asked) => ContainerCgroup.create(this.dir, name, limits, { asked }),
   };
 
   /** Starts a container for a run request; its events go to `emit` (under the request's id). */
@@ -155,6 +155,8 @@ export class Supervisor {
         return { dir: await this.container(request.container).expose(request.dir) };
       case 'events':
         return this.container(request.container).eventLog();
+      case 'stats':
+        return this.container(request.container).stats();
       case 'root':
         return { root: this.container(request.container).info().root };
       case 'hostname':

@@ -5,7 +5,7 @@ import type { ResourceType } from '../../protocol/messages.js';
 import { ConfigInvalid } from '../../errors.js';
 import { layoutEntry, parseBind, parseCopy, parseRamfs } from '../mount-spec.js';
 import { chooseUser, processSpec, userShell } from '../process-spec.js';
-import { parseConfig, parseNetwork, readText } from '../../protocol/config.js';
+import { parseConfig, parseCpus, parseNetwork, parseSize, readText } from '../../protocol/config.js';
 import { defaultConfig } from '../../protocol/default-config.js';
 
 export const command = 'run [command..]';
@@ -27,6 +27,8 @@ export function builder(yargs: Argv) {
     .option('copy', { type: 'string', array: true, describe: 'SRC:DST — a private copy of the host path SRC at DST, copied on first write (repeatable)' })
     .option('u', { alias: 'user', type: 'string', describe: 'UID[:GID] or NAME[:GROUP] to run as (default: the config\'s user, else the user who ran sudo, else root)' })
     .option('max-processes', { type: 'number', describe: 'at most N processes in the container at once (a pids cgroup; default 4096)' })
+    .option('memory', { type: 'string', describe: 'a memory limit: BYTES, or a number with a k, M or G suffix (64M); above it the OOM killer ends the container\'s processes (exit 137)' })
+    .option('cpus', { type: 'string', describe: 'a CPU limit in CPUs, fractions allowed (0.5: half of one CPU\'s time)' })
     .option('net', { type: 'string', describe: 'none: a network namespace with only lo (the default when jailed, as the embedded default is); host: the host\'s network (said loudly when jailed); container:NAME: the network of running container NAME' })
     .option('vfs-context', { type: 'number', describe: 'attach to VFS root context N instead of making a root from the config\'s layout' })
     .option('process-list', { type: 'number', describe: 'attach to process list N instead of a new one' })
@@ -58,6 +60,8 @@ interface RunArgs {
   u?: string;
   maxProcesses?: number;
   net?: string;
+  memory?: string;
+  cpus?: string;
   vfsContext?: number;
   processList?: number;
   hostnameContext?: number;
@@ -104,6 +108,16 @@ export async function handler(argv: RunArgs): Promise<void> {
   if (argv.maxProcesses !== undefined) {
     if (!Number.isSafeInteger(argv.maxProcesses) || argv.maxProcesses < 1) throw new ConfigInvalid(`--max-processes ${argv.maxProcesses}: expected a positive whole number`);
     raw.max_processes = argv.maxProcesses;
+  }
+  if (argv.memory !== undefined) {
+    const bytes = parseSize(argv.memory);
+    if (typeof bytes === 'object') throw new ConfigInvalid(`--memory ${JSON.stringify(argv.memory)}: ${bytes.problem}`);
+    raw.memory = bytes;
+  }
+  if (argv.cpus !== undefined) {
+    const cpus = parseCpus(argv.cpus);
+    if (typeof cpus === 'object') throw new ConfigInvalid(`--cpus ${JSON.stringify(argv.cpus)}: ${cpus.problem}`);
+    raw.cpus = cpus;
   }
   if (argv.net !== undefined) {
     const network = parseNetwork(argv.net);
