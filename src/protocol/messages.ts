@@ -115,6 +115,12 @@ export interface ContainerInfo {
   /** The host directory serving its root. */
   root: string;
   resources: { 'vfs-context': number; 'process-list'?: number; 'hostname-context'?: number };
+  /** "none", "host" or "container:NAME" (config `network`). */
+  network: string;
+  /** Its first process's namespaces, while it runs ("net:[4026532001]"; the host's show as the host's ids). */
+  namespaces: Partial<Record<'pid' | 'net' | 'ipc' | 'uts' | 'mnt' | 'cgroup', string>>;
+  /** What its cgroup enforces (absent: no limit). */
+  limits: { maxProcesses?: number; memory?: number; cpus?: number };
 }
 
 export interface MountInfo {
@@ -127,6 +133,9 @@ export interface MountInfo {
 }
 
 export interface ProcessInfo {
+  /** The namespaces of the process ("net:[4026532001]"), and the limits of its container. */
+  namespaces?: Partial<Record<'pid' | 'net' | 'ipc' | 'uts' | 'mnt' | 'cgroup', string>>;
+  limits?: { maxProcesses?: number; memory?: number; cpus?: number };
   hostPid: number;
   /** As seen inside the container's process list (the host's PID without one). */
   containerPid: number;

@@ -10,6 +10,7 @@ import { canonicalPath } from '../protocol/canonical-path.js';
 import type { ContainerEvent, ContainerInfo, ContainerStats, MountInfo, MountSpec, ProcessInfo, ProcessSpec, ResourceType, StreamEvent, Terminal } from '../protocol/messages.js';
 import type { HostnameContext } from '../resources/hostname-context.js';
 import { CgroupUnavailable, type ContainerCgroup, DEFAULT_MAX_PROCESSES, formatBytes, type Limits, type Usage } from '../resources/cgroup.js';
+import { namespaceIds } from '../resources/namespace-ids.js';
 import type { ScopedProcessList } from '../resources/scoped-process-list.js';
 import { Refused } from './refused.js';
 import type { Located } from './control.js';
@@ -260,6 +261,11 @@ export class Container {
    * its PID namespace, with the PID it has inside. Without a list, the processes fusejail launched.
    */
   ps(): ProcessInfo[] {
+    const limits = this.cgroup?.limits ?? {};
+    return this.processList().map((p) => ({ ...p, namespaces: namespaceIds(p.hostPid), limits }));
+  }
+
+  private processList(): ProcessInfo[] {
     const command = (pid: number) => {
       try {
         return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean).join(' ');
@@ -305,6 +311,9 @@ export class Container {
         ...(this.list ? { 'process-list': this.list.index } : {}),
         ...(this.uts ? { 'hostname-context': this.uts.index } : {}),
       },
+      network: this.config.network.mode === 'container' ? `container:${this.config.network.name}` : this.config.network.mode,
+      namespaces: this.exitStatus === undefined && this.mainHostPid !== undefined ? namespaceIds(this.mainHostPid) : {},
+      limits: this.cgroup?.limits ?? {},
     };
   }
 

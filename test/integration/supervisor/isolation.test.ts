@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import t from 'tap';
 import { fuseUnavailable } from '../../helpers/fuse.js';
 import { cli, mountsUnder } from '../../helpers/supervisor.js';
+import type { ContainerInfo, ProcessInfo, ResourceInfo } from '../../../src/protocol/messages.js';
 
 const skip = fuseUnavailable();
 
@@ -116,4 +117,23 @@ t.test('--net bogus and --net private: exit 1 naming the value, nothing created'
   }
   t.same(mountsUnder(dir), []);
   t.notOk(existsSync(join(dir, 'supervisor.pid')), 'no supervisor was even started');
+});
+
+t.test('ps, ls and resources name each container\'s namespaces and limits', { skip }, async (t) => {
+  const { run } = cli(t);
+  await run(['run', '-d', '--name', 'n', '--memory', '64M', '--cpus', '0.5', '--', 'sleep', '600']);
+  t.teardown(() => run(['rm', '-f', 'n']));
+  const inside = (await run(['exec', 'n', '--', 'sh', '-c', 'readlink /proc/self/ns/net /proc/self/ns/ipc'])).stdout.trim().split('\n');
+  const ps = JSON.parse((await run(['ps', 'n', '--json'])).stdout) as ProcessInfo[];
+  const sleeper = ps.find((p) => p.command === 'sleep 600')!;
+  t.same([sleeper.namespaces?.net, sleeper.namespaces?.ipc], inside, 'ps --json: each process\'s namespaces');
+  t.same(sleeper.limits, { maxProcesses: 4096, memory: 64 * 2 ** 20, cpus: 0.5 }, 'and its container\'s limits');
+  const text = (await run(['ps', 'n'])).stdout;
+  t.match(text, /^limits: 4096 processes, 64 MiB of memory, 0.5 CPUs$/m);
+  t.ok(text.includes(`${inside[0]}  ${inside[1]}  sleep 600`), 'ps: the NET and IPC columns');
+  const ls = (JSON.parse((await run(['ls', '--json'])).stdout) as ContainerInfo[])[0]!;
+  t.same([ls.network, ls.namespaces.net, ls.namespaces.ipc, ls.limits], ['none', ...inside, { maxProcesses: 4096, memory: 64 * 2 ** 20, cpus: 0.5 }]);
+  const list = (JSON.parse((await run(['resources', '--json'])).stdout) as ResourceInfo[]).find((r) => r.type === 'process-list')!;
+  t.same([list.detail.net, list.detail.ipc], inside, 'resources --json: the namespaces a process list owns');
+  t.match((await run(['ls'])).stdout, /n\s+running\s+none\s+4096 processes, 64 MiB of memory, 0.5 CPUs\s+sleep 600/);
 });
