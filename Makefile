@@ -13,11 +13,12 @@ FUSE_INCLUDE := node_modules/fuse-shared-library-linux/libfuse/include
 DEB_NEEDS := libfuse2:/usr/lib/x86_64-linux-gnu/libfuse.so.2 fuse:/usr/bin/fusermount \
   gcc:/usr/bin/gcc make:/usr/bin/make libseccomp-dev:/usr/include/seccomp.h \
   busybox-static:/bin/busybox patch:/usr/bin/patch python3:/usr/bin/python3 \
-  libjansson-dev:/usr/include/jansson.h
+  libjansson-dev:/usr/include/jansson.h passt:/usr/bin/pasta
 BENCH_NEEDS := bindfs:/usr/bin/bindfs bubblewrap:/usr/bin/bwrap bc:/usr/bin/bc
-# The tests drive an interactive shell through tmux and read process lists with ps; without them
+# The tests drive an interactive shell through tmux, read process lists with ps and make System V
+# message queues with ipcmk; without them
 # (and not root to install them) those tests are skipped with the reason printed.
-TEST_NEEDS := tmux:/usr/bin/tmux procps:/usr/bin/ps
+TEST_NEEDS := tmux:/usr/bin/tmux procps:/usr/bin/ps util-linux:/usr/bin/ipcmk
 PREFIX ?= /usr/local
 
 .PHONY: deps debs bench-deps test-deps build native ts run test bench docs install clean

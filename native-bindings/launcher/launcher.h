@@ -7,6 +7,7 @@
 //                   control pipe) reaches EOF. Prints {"hostPid":N} on stdout once running.
 //   pin PATH NAME   creates a UTS namespace with hostname NAME and pins it by bind-mounting its
 //                   nsfs file on PATH (one per HostnameContext), then exits.
+//   pin-net PATH    creates a network namespace with lo up and pins it on PATH (a private network).
 //   unpin PATH      releases a pinned namespace.
 //   hostname PATH [NEW]  prints (or sets) the hostname of a pinned namespace.
 //   launch          runs the plan in $FUSEJAIL_PLAN (JSON) inside the container; see main.c for

@@ -254,6 +254,19 @@ static int pin_main (const char *path, const char *name) {
   return 0;
 }
 
+// pin-net PATH: a new network namespace with lo up, pinned on PATH (a container's private network,
+// which pasta then connects to the host's).
+static int pin_net_main (const char *path) {
+  struct failure f = { 0 };
+  if (unshare(CLONE_NEWNET) < 0) die_with_errno(errno, "pin-net: cannot create a network namespace");
+  if (net_loopback_up(&f) < 0) die_with_errno(f.err, "pin-net: %s", f.message);
+  int fd = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+  if (fd < 0) die_with_errno(errno, "pin-net: cannot create %s", path);
+  close(fd);
+  if (mount("/proc/self/ns/net", path, NULL, MS_BIND, NULL) < 0) die_with_errno(errno, "pin-net: cannot bind the namespace on %s", path);
+  return 0;
+}
+
 // hostname PATH [NEW]: prints, or sets, the hostname of a pinned UTS namespace.
 static int hostname_main (const char *path, const char *name) {
   int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -283,6 +296,7 @@ int main (int argc, char **argv) {
   if (argc == 2 && strcmp(argv[1], "launch") == 0) return launch_main();
   if (argc == 4 && strcmp(argv[1], "pin") == 0) return pin_main(argv[2], argv[3]);
   if (argc == 3 && strcmp(argv[1], "unpin") == 0) return unpin_main(argv[2]);
+  if (argc == 3 && strcmp(argv[1], "pin-net") == 0) return pin_net_main(argv[2]);
   if ((argc == 3 || argc == 4) && strcmp(argv[1], "hostname") == 0) return hostname_main(argv[2], argc == 4 ? argv[3] : NULL);
-  die("usage: launcher init | launch | pin PATH HOSTNAME | unpin PATH | hostname PATH [NEW]");
+  die("usage: launcher init | launch | pin PATH HOSTNAME | pin-net PATH | unpin PATH | hostname PATH [NEW]");
 }

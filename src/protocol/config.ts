@@ -24,14 +24,35 @@ export type MountOp = Exclude<LayoutOp, { op: 'root' | 'directory' | 'hide' }>;
  * Where a container's network is: a namespace of its own with only lo (`none`), the host's stack
  * (`host`), or the namespace of another, running, container (`container:NAME`).
  */
-export type Network = { readonly mode: 'none' } | { readonly mode: 'host' } | { readonly mode: 'container'; readonly name: string };
+/** A port of the host forwarded to one inside (`--publish HOST:CONTAINER[/udp]`). */
+export interface Publish {
+  readonly host: number;
+  readonly container: number;
+  readonly protocol: 'tcp' | 'udp';
+}
 
-/** "none", "host", "container:NAME", or why not (the caller names the value and where it came from). */
+export type Network =
+  | { readonly mode: 'none' }
+  | { readonly mode: 'host' }
+  | { readonly mode: 'container'; readonly name: string }
+  /** A namespace of its own with user-mode NAT to the host's network (pasta), and published ports. */
+  | { readonly mode: 'private'; readonly publish: readonly Publish[] };
+
+/** "none", "host", "private", "container:NAME", or why not (the caller names the value and where it came from). */
 export function parseNetwork(value: string): Network | { problem: string } {
   if (value === 'none' || value === 'host') return { mode: value };
+  if (value === 'private') return { mode: 'private', publish: [] };
   if (value.startsWith('container:') && value.length > 'container:'.length) return { mode: 'container', name: value.slice('container:'.length) };
-  if (value === 'private') return { problem: 'is not available yet (user-mode networking through pasta is future work); use "none" or "host"' };
-  return { problem: 'is not a network mode (expected none, host or container:NAME)' };
+  return { problem: 'is not a network mode (expected none, host, private or container:NAME)' };
+}
+
+/** "8080:80" or "5353:53/udp": a host port forwarded to a container port, or why not. */
+export function parsePublish(value: string): Publish | { problem: string } {
+  const m = /^(\d+):(\d+)(?:\/(tcp|udp))?$/.exec(value);
+  if (!m) return { problem: 'expected HOST_PORT:CONTAINER_PORT, optionally followed by /udp or /tcp' };
+  const [host, container] = [Number(m[1]), Number(m[2])];
+  if (![host, container].every((p) => Number.isInteger(p) && p >= 1 && p <= 65535)) return { problem: 'ports are 1 to 65535' };
+  return { host, container, protocol: (m[3] ?? 'tcp') as 'tcp' | 'udp' };
 }
 
 const SIZE_UNITS: Record<string, number> = { '': 1, k: 2 ** 10, K: 2 ** 10, m: 2 ** 20, M: 2 ** 20, g: 2 ** 30, G: 2 ** 30 };
@@ -89,6 +110,7 @@ interface RawConfig {
   cpus?: number;
   exec_allow?: string[];
   network?: string;
+  publish?: string[];
 }
 
 // NOTE: compiled on first use: most commands never read a config, and compiling costs ~40 ms.
@@ -284,8 +306,15 @@ export function parseConfig(text: string, file: string): ContainerConfig {
   }
   // NOTE: a jailed container gets no network unless it asks: a sandboxed program should not reach
   // the host's services (or its abstract Unix sockets) by default.
-  const network = parseNetwork(raw.network ?? (raw.jail ? 'none' : 'host'));
-  if ('problem' in network) throw new ConfigInvalid(`${file}: network: ${JSON.stringify(raw.network)} ${network.problem}`);
+  const parsed = parseNetwork(raw.network ?? (raw.jail ? 'none' : 'host'));
+  if ('problem' in parsed) throw new ConfigInvalid(`${file}: network: ${JSON.stringify(raw.network)} ${parsed.problem}`);
+  const publish = (raw.publish ?? []).map((p, j) => {
+    const port = parsePublish(p);
+    if ('problem' in port) throw new ConfigInvalid(`${file}: publish[${j}]: ${JSON.stringify(p)} ${port.problem}`);
+    return port;
+  });
+  if (publish.length > 0 && parsed.mode !== 'private') throw new ConfigInvalid(`${file}: publish: ports can only be published with "network": "private"`);
+  const network: Network = parsed.mode === 'private' ? { mode: 'private', publish: Object.freeze(publish) } : parsed;
   const memory = raw.memory === undefined ? undefined : parseSize(raw.memory);
   if (typeof memory === 'object') throw new ConfigInvalid(`${file}: memory: ${JSON.stringify(raw.memory)} ${memory.problem}`);
   const cpus = raw.cpus === undefined ? undefined : parseCpus(raw.cpus);

@@ -115,8 +115,10 @@ export interface ContainerInfo {
   /** The host directory serving its root. */
   root: string;
   resources: { 'vfs-context': number; 'process-list'?: number; 'hostname-context'?: number };
-  /** "none", "host" or "container:NAME" (config `network`). */
+  /** "none", "host", "private" or "container:NAME" (config `network`). */
   network: string;
+  /** With a private network: the published ports ("8080:80/tcp"). */
+  publish?: string[];
   /** Its first process's namespaces, while it runs ("net:[4026532001]"; the host's show as the host's ids). */
   namespaces: Partial<Record<'pid' | 'net' | 'ipc' | 'uts' | 'mnt' | 'cgroup', string>>;
   /** What its cgroup enforces (absent: no limit). */

@@ -4,7 +4,8 @@ import { realpath, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Launch, type Started } from '../launcher/launch.js';
 import { kernelMounts, type KernelMount, type LaunchPlan } from '../launcher/launch-plan.js';
-import { type ContainerConfig, hostnameProblem } from '../protocol/config.js';
+import type { PrivateNetwork } from '../launcher/private-network.js';
+import { type ContainerConfig, hostnameProblem, type Publish } from '../protocol/config.js';
 import type { IDisposable } from '../event.js';
 import { canonicalPath } from '../protocol/canonical-path.js';
 import type { ContainerEvent, ContainerInfo, ContainerStats, MountInfo, MountSpec, ProcessInfo, ProcessSpec, ResourceType, StreamEvent, Terminal } from '../protocol/messages.js';
@@ -29,6 +30,8 @@ export interface ResourceMaker {
   release(resource: Held): Promise<void>;
   /** Every live container (to find who borrowed from whom). */
   containers(): Container[];
+  /** A private network (pasta) for the container named `name`. */
+  privateNetwork(name: string, publish: readonly Publish[]): Promise<PrivateNetwork>;
   /** The cgroup of the container named `name`; `asked`: its process limit was asked for, not the default. */
   cgroup(name: string, limits: Limits, asked: boolean): ContainerCgroup;
 }
@@ -78,6 +81,7 @@ export class Container {
   /** Mounts in other containers that reach this one's root through the host (mount copy). */
   private readonly lent = new Set<{ borrower: Container; target: string }>();
   private cgroup: ContainerCgroup | undefined;
+  private network: PrivateNetwork | undefined;
   /** The host PID of its first process (whose namespaces `exec` joins when it has no process list). */
   private mainHostPid: number | undefined;
   private readonly exposed: string[] = [];
@@ -144,6 +148,7 @@ export class Container {
       // NOTE: from here the container owns its resources; its release undoes everything.
       try {
         container.cgroup = cgroupFor(maker, options.name, config);
+        if (config.network.mode === 'private') container.network = await maker.privateNetwork(options.name, config.network.publish);
         container.base = {
           ...container.namespaces(),
           root: vfs.root,
@@ -180,6 +185,7 @@ export class Container {
       netns = other?.networkPath() ?? null;
       if (!netns) throw new Refused('ENOENT', `--net container:${net.name}: no running container ${net.name} with a network namespace of its own`);
     } else if (net.mode === 'none' && this.list) netns = this.list.networkPath;
+    else if (net.mode === 'private') netns = this.network!.path;
     return {
       netns,
       new_net: net.mode === 'none' && !this.list,
@@ -312,6 +318,7 @@ export class Container {
         ...(this.uts ? { 'hostname-context': this.uts.index } : {}),
       },
       network: this.config.network.mode === 'container' ? `container:${this.config.network.name}` : this.config.network.mode,
+      ...(this.config.network.mode === 'private' && this.config.network.publish.length > 0 ? { publish: this.config.network.publish.map((p) => `${p.host}:${p.container}/${p.protocol}`) } : {}),
       namespaces: this.exitStatus === undefined && this.mainHostPid !== undefined ? namespaceIds(this.mainHostPid) : {},
       limits: this.cgroup?.limits ?? {},
     };
@@ -448,6 +455,7 @@ export class Container {
     await Promise.race([Promise.all([...this.processes.values()].map((p) => p.ended)), new Promise((r) => setTimeout(r, 5000))]);
     for (const r of this.resources.reverse()) await this.maker.release(r);
     await this.cgroup?.destroy();
+    await this.network?.stop();
     this.onGone();
   }
 }

@@ -1,5 +1,5 @@
 // The supervisor's state: the three resource lists, and the answer to each request.
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { constants, hostname } from 'node:os';
 import { join } from 'node:path';
 import { isFusejailError } from '../errors.js';
@@ -12,6 +12,7 @@ import { Refused } from './refused.js';
 import type { Launch, Started } from '../launcher/launch.js';
 import { HostnameContext } from '../resources/hostname-context.js';
 import { ContainerCgroup } from '../resources/cgroup.js';
+import { PrivateNetwork } from '../launcher/private-network.js';
 import { ScopedProcessList } from '../resources/scoped-process-list.js';
 import { type Resource, ResourceList } from './registry.js';
 import { ServedContext, stopSpare } from './served-context.js';
@@ -74,6 +75,10 @@ export class Supervisor {
     },
     containers: () => [...this.containers.values()],
     cgroup: (name, limits, asked) => ContainerCgroup.create(this.dir, name, limits, { asked }),
+    privateNetwork: (name, publish) => {
+      mkdirSync(join(this.dir, 'ns'), { recursive: true, mode: 0o700 });
+      return PrivateNetwork.start(join(this.dir, 'ns', `net-${name}`), publish);
+    },
   };
 
   /** Starts a container for a run request; its events go to `emit` (under the request's id). */

@@ -5,7 +5,7 @@ import type { ResourceType } from '../../protocol/messages.js';
 import { ConfigInvalid } from '../../errors.js';
 import { layoutEntry, parseBind, parseCopy, parseRamfs } from '../mount-spec.js';
 import { chooseUser, processSpec, userShell } from '../process-spec.js';
-import { parseConfig, parseCpus, parseNetwork, parseSize, readText } from '../../protocol/config.js';
+import { parseConfig, parseCpus, parseNetwork, parsePublish, parseSize, readText } from '../../protocol/config.js';
 import { defaultConfig } from '../../protocol/default-config.js';
 
 export const command = 'run [command..]';
@@ -29,7 +29,8 @@ export function builder(yargs: Argv) {
     .option('max-processes', { type: 'number', describe: 'at most N processes in the container at once (a pids cgroup; default 4096)' })
     .option('memory', { type: 'string', describe: 'a memory limit: BYTES, or a number with a k, M or G suffix (64M); above it the OOM killer ends the container\'s processes (exit 137)' })
     .option('cpus', { type: 'string', describe: 'a CPU limit in CPUs, fractions allowed (0.5: half of one CPU\'s time)' })
-    .option('net', { type: 'string', describe: 'none: a network namespace with only lo (the default when jailed, as the embedded default is); host: the host\'s network (said loudly when jailed); container:NAME: the network of running container NAME' })
+    .option('net', { type: 'string', describe: 'none: a network namespace with only lo (the default when jailed, as the embedded default is); host: the host\'s network (said loudly when jailed); private: a namespace of its own with user-mode NAT through pasta (outbound TCP/UDP, DNS; the host\'s loopback at the gateway address); container:NAME: the network of running container NAME' })
+    .option('publish', { type: 'string', array: true, describe: 'HOST_PORT:CONTAINER_PORT[/udp] — with --net private, forward a host port to one inside (repeatable)' })
     .option('vfs-context', { type: 'number', describe: 'attach to VFS root context N instead of making a root from the config\'s layout' })
     .option('process-list', { type: 'number', describe: 'attach to process list N instead of a new one' })
     .option('hostname-context', { type: 'number', describe: 'attach to hostname context N instead of a new one' })
@@ -60,6 +61,7 @@ interface RunArgs {
   u?: string;
   maxProcesses?: number;
   net?: string;
+  publish?: string[];
   memory?: string;
   cpus?: string;
   vfsContext?: number;
@@ -123,6 +125,14 @@ export async function handler(argv: RunArgs): Promise<void> {
     const network = parseNetwork(argv.net);
     if ('problem' in network) throw new ConfigInvalid(`--net ${JSON.stringify(argv.net)}: ${network.problem.replace(/^is /, '')}`);
     raw.network = argv.net;
+  }
+  if (argv.publish !== undefined) {
+    for (const p of argv.publish) {
+      const port = parsePublish(p);
+      if ('problem' in port) throw new ConfigInvalid(`--publish ${JSON.stringify(p)}: ${port.problem}`);
+    }
+    if (raw.network !== 'private') throw new ConfigInvalid('--publish needs --net private');
+    raw.publish = [...((raw.publish as string[] | undefined) ?? []), ...argv.publish];
   }
   const attach = { 'vfs-context': argv.vfsContext, 'process-list': argv.processList, 'hostname-context': argv.hostnameContext };
   for (const [type, index] of Object.entries(attach)) {

@@ -1,11 +1,13 @@
 // What a container cannot reach of the host: its list's init, the network, System V and POSIX IPC.
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { createServer as createHttpServer, get as httpGet } from 'node:http';
 import { type AddressInfo, createServer } from 'node:net';
 import { join } from 'node:path';
 import t from 'tap';
 import { fuseUnavailable } from '../../helpers/fuse.js';
-import { cli, mountsUnder } from '../../helpers/supervisor.js';
+import { cli, mountsUnder, until } from '../../helpers/supervisor.js';
+import { PASTA } from '../../../src/launcher/private-network.js';
 import type { ContainerInfo, ProcessInfo, ResourceInfo } from '../../../src/protocol/messages.js';
 
 const skip = fuseUnavailable();
@@ -106,18 +108,64 @@ t.test('IPC: a message queue is seen only in the namespace it was made in; conta
   t.match(mq.stdout, / - mqueue /, 'POSIX message queues at /dev/mqueue');
 });
 
-t.test('--net bogus and --net private: exit 1 naming the value, nothing created', { skip }, async (t) => {
+t.test('--net bogus, a bad --publish: exit 1 naming the value, nothing created', { skip }, async (t) => {
   const { dir, run } = cli(t);
-  for (const [value, message] of [
-    ['bogus', '--net "bogus": not a network mode (expected none, host or container:NAME)'],
-    ['private', '--net "private": not available yet (user-mode networking through pasta is future work); use "none" or "host"'],
-  ]) {
-    const r = await run(['run', '--net', value!, '--', 'true']);
-    t.same([r.status, r.stderr], [1, `fusejail: ${message}\n`]);
+  for (const [args, message] of [
+    [['--net', 'bogus'], '--net "bogus": not a network mode (expected none, host, private or container:NAME)'],
+    [['--net', 'private', '--publish', '70000:80'], '--publish "70000:80": ports are 1 to 65535'],
+    [['--net', 'private', '--publish', '80'], '--publish "80": expected HOST_PORT:CONTAINER_PORT, optionally followed by /udp or /tcp'],
+    [['--publish', '8080:80'], '--publish needs --net private'],
+  ] as const) {
+    const r = await run(['run', ...args, '--', 'true']);
+    t.same([r.status, r.stderr], [1, `fusejail: ${message}\n`], args.join(' '));
   }
   t.same(mountsUnder(dir), []);
   t.notOk(existsSync(join(dir, 'supervisor.pid')), 'no supervisor was even started');
 });
+
+t.test('--net private: the host\'s loopback through pasta\'s gateway mapping, --publish reaches a server inside; pasta ends with the container', { skip: skip || (existsSync(PASTA) ? false : `pasta is not installed (${PASTA}, Debian package passt)`) }, async (t) => {
+  const { dir, run } = cli(t);
+  // NOTE: loopback addresses only: the host's server listens on 127.0.0.1, the published port is fetched there.
+  const server = createHttpServer((_, res) => res.end('from the host\n'));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.teardown(() => server.close());
+  const port = (server.address() as AddressInfo).port;
+  const gateway = 'import socket, struct\nfor line in open("/proc/net/route").read().splitlines()[1:]:\n    f = line.split()\n    if f[1] == "00000000": gw = socket.inet_ntoa(struct.pack("<L", int(f[2], 16)))';
+  const fetch = `${gateway}\nimport urllib.request\nprint(urllib.request.urlopen(f"http://{gw}:${port}/", timeout=5).read().decode().strip())`;
+  const out = await run(['run', '--net', 'private', '--', 'python3', '-c', fetch]);
+  t.same([out.status, out.stdout], [0, 'from the host\n'], out.stderr);
+  const free = createServer();
+  await new Promise<void>((r) => free.listen(0, '127.0.0.1', r));
+  const published = (free.address() as AddressInfo).port;
+  await new Promise((r) => free.close(r));
+  await run(['run', '-d', '--name', 'web', '--net', 'private', '--publish', `${published}:8000`, '--', 'python3', '-m', 'http.server', '8000', '--bind', '0.0.0.0', '--directory', '/etc']);
+  t.teardown(() => run(['rm', '-f', 'web']));
+  const pasta = Number(readFileSync(join(dir, 'ns', 'net-web.pasta.pid'), 'utf8'));
+  let body = '';
+  t.ok(await until(async () => {
+    body = await new Promise<string>((resolve) => {
+      httpGet(`http://127.0.0.1:${published}/hostname`, (res) => {
+        let b = '';
+        res.on('data', (d: Buffer) => (b += d.toString()));
+        res.on('end', () => resolve(b));
+      }).on('error', () => resolve(''));
+    });
+    return body !== '';
+  }, 10000), 'the published port answers');
+  t.equal(body, readFileSync('/etc/hostname', 'utf8'), 'with the server inside');
+  t.equal((JSON.parse((await run(['ls', '--json'])).stdout) as ContainerInfo[])[0]!.publish?.[0], `${published}:8000/tcp`);
+  await run(['rm', '-f', 'web']);
+  t.ok(await until(() => !/^State:\s+[^Z]/m.test(statusOf(pasta))), 'pasta ended with the container');
+  t.same(mountsUnder(dir), [], 'and the namespace pin is gone');
+});
+
+const statusOf = (pid: number) => {
+  try {
+    return readFileSync(`/proc/${pid}/status`, 'utf8');
+  } catch {
+    return '';
+  }
+};
 
 t.test('ps, ls and resources name each container\'s namespaces and limits', { skip }, async (t) => {
   const { run } = cli(t);
