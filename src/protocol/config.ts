@@ -43,7 +43,7 @@ export function parseNetwork(value: string): Network | { problem: string } {
   if (value === 'none' || value === 'host') return { mode: value };
   if (value === 'private') return { mode: 'private', publish: [] };
   if (value.startsWith('container:') && value.length > 'container:'.length) return { mode: 'container', name: value.slice('container:'.length) };
-  return { problem: 'is not a network mode (expected none, host, private or container:NAME)' };
+  return { problem: 'not a network mode (expected none, host, private or container:NAME)' };
 }
 
 /** "8080:80" or "5353:53/udp": a host port forwarded to a container port, or why not. */
@@ -307,18 +307,18 @@ export function parseConfig(text: string, file: string): ContainerConfig {
   // NOTE: a jailed container gets no network unless it asks: a sandboxed program should not reach
   // the host's services (or its abstract Unix sockets) by default.
   const parsed = parseNetwork(raw.network ?? (raw.jail ? 'none' : 'host'));
-  if ('problem' in parsed) throw new ConfigInvalid(`${file}: network: ${JSON.stringify(raw.network)} ${parsed.problem}`);
+  if ('problem' in parsed) throw new ConfigInvalid(`${file}: network: ${JSON.stringify(raw.network)}: ${parsed.problem}`);
   const publish = (raw.publish ?? []).map((p, j) => {
     const port = parsePublish(p);
-    if ('problem' in port) throw new ConfigInvalid(`${file}: publish[${j}]: ${JSON.stringify(p)} ${port.problem}`);
+    if ('problem' in port) throw new ConfigInvalid(`${file}: publish[${j}]: ${JSON.stringify(p)}: ${port.problem}`);
     return port;
   });
   if (publish.length > 0 && parsed.mode !== 'private') throw new ConfigInvalid(`${file}: publish: ports can only be published with "network": "private"`);
   const network: Network = parsed.mode === 'private' ? { mode: 'private', publish: Object.freeze(publish) } : parsed;
   const memory = raw.memory === undefined ? undefined : parseSize(raw.memory);
-  if (typeof memory === 'object') throw new ConfigInvalid(`${file}: memory: ${JSON.stringify(raw.memory)} ${memory.problem}`);
+  if (typeof memory === 'object') throw new ConfigInvalid(`${file}: memory: ${JSON.stringify(raw.memory)}: ${memory.problem}`);
   const cpus = raw.cpus === undefined ? undefined : parseCpus(raw.cpus);
-  if (typeof cpus === 'object') throw new ConfigInvalid(`${file}: cpus: ${JSON.stringify(raw.cpus)} ${cpus.problem}`);
+  if (typeof cpus === 'object') throw new ConfigInvalid(`${file}: cpus: ${JSON.stringify(raw.cpus)}: ${cpus.problem}`);
   const command = typeof raw.command === 'string' ? raw.command.split(' ').filter((s) => s.length > 0) : raw.command;
   const user = raw.user?.split(':').map(Number);
   return Object.freeze({

@@ -123,7 +123,7 @@ export async function handler(argv: RunArgs): Promise<void> {
   }
   if (argv.net !== undefined) {
     const network = parseNetwork(argv.net);
-    if ('problem' in network) throw new ConfigInvalid(`--net ${JSON.stringify(argv.net)}: ${network.problem.replace(/^is /, '')}`);
+    if ('problem' in network) throw new ConfigInvalid(`--net ${JSON.stringify(argv.net)}: ${network.problem}`);
     raw.network = argv.net;
   }
   if (argv.publish !== undefined) {
