@@ -11,11 +11,12 @@ CFLAGS ?= -O2 -g -Wall -Wextra -Wno-unused-parameter
 DEB_NEEDS := libfuse3-dev:/usr/include/fuse3/fuse_lowlevel.h fuse3:/usr/bin/fusermount3 \
   pkg-config:/usr/bin/pkg-config gcc:/usr/bin/gcc make:/usr/bin/make \
   libseccomp-dev:/usr/include/seccomp.h busybox-static:/bin/busybox python3:/usr/bin/python3 \
-  libjansson-dev:/usr/include/jansson.h
+  libjansson-dev:/usr/include/jansson.h passt:/usr/bin/pasta
 BENCH_NEEDS := bindfs:/usr/bin/bindfs bubblewrap:/usr/bin/bwrap bc:/usr/bin/bc
-# The tests drive an interactive shell through tmux and read process lists with ps; without them
+# The tests drive an interactive shell through tmux, read process lists with ps and make System V
+# message queues with ipcmk; without them
 # (and not root to install them) those tests are skipped with the reason printed.
-TEST_NEEDS := tmux:/usr/bin/tmux procps:/usr/bin/ps
+TEST_NEEDS := tmux:/usr/bin/tmux procps:/usr/bin/ps util-linux:/usr/bin/ipcmk
 PREFIX ?= /usr/local
 
 .PHONY: deps debs bench-deps test-deps build native ts run test bench docs install clean

@@ -1,11 +1,13 @@
 // launcher: the small program that does for fusejail what Node cannot do in a multithreaded process.
 //
 // Modes (argv[1]):
-//   init            PID 1 of a new PID namespace (one per ScopedProcessList): reaps, forwards
+//   init            PID 1 of a new PID namespace (one per ScopedProcessList), with the list's
+//                   network (only lo, up) and IPC namespaces, which launches join: reaps, forwards
 //                   SIGTERM/SIGINT/SIGHUP, and ends the namespace when stdin (the supervisor's
 //                   control pipe) reaches EOF. Prints {"hostPid":N} on stdout once running.
 //   pin PATH NAME   creates a UTS namespace with hostname NAME and pins it by bind-mounting its
 //                   nsfs file on PATH (one per HostnameContext), then exits.
+//   pin-net PATH    creates a network namespace with lo up and pins it on PATH (a private network).
 //   unpin PATH      releases a pinned namespace.
 //   hostname PATH [NEW]  prints (or sets) the hostname of a pinned namespace.
 //   launch          runs the plan in $FUSEJAIL_PLAN (JSON) inside the container; see main.c for
@@ -41,7 +43,11 @@ struct plan {
   const char *pidns;      // a process list's /proc/<init>/ns/pid to join, or NULL
   const char *utsns;      // a pinned UTS namespace to join, or NULL
   const char *hostname;   // with a new UTS namespace, when utsns is NULL
-  const char *cgroup;     // a pids cgroup directory the payload joins first, or NULL
+  const char *netns;      // a network namespace to join (a process list's), or NULL
+  const char *ipcns;      // an IPC namespace to join (a process list's), or NULL
+  bool new_net;           // with netns NULL: a new network namespace (only lo, up); else the host's
+  bool new_ipc;           // with ipcns NULL: a new IPC namespace; else the host's
+  char **cgroups;         // the container's cgroup directories (one per v1 hierarchy, or v2's), joined first
   struct kernel_mount *mounts;  // in layout order; proc gets runc's masks
   size_t nmounts;
   bool dev;               // mount a minimal /dev and a new devpts instance
@@ -71,6 +77,9 @@ int plan_parse(const char *json, struct plan *plan, char *error, size_t error_si
 
 // rootfs.c: everything from "make / private" to pivot_root; fails with *f filled in.
 int rootfs_enter(const struct plan *plan, struct failure *f);
+
+// net.c: lo up in the current (new) network namespace.
+int net_loopback_up(struct failure *f);
 
 // jail.c: the bounding set (before the uid changes), then capabilities, no_new_privs, seccomp.
 int jail_drop_bounding(struct failure *f);

@@ -55,7 +55,28 @@ static int join_cgroup (const char *dir, struct failure *f) {
   if (fd < 0 || write(fd, "0", 1) != 1) {
     int err = errno;
     if (fd >= 0) close(fd);
-    return fail_with(f, "cgroup", err, "cannot join the pids cgroup %s", dir);
+    return fail_with(f, "cgroup", err, "cannot join the cgroup %s", dir);
+  }
+  close(fd);
+  return 0;
+}
+
+/*
+ * NOTE: vm.memfd_noexec is per PID namespace (Linux 6.3), and 2 means no memfd can ever be
+ * executed (memfd_create with MFD_EXEC fails, every other memfd is sealed non-executable): a
+ * jailed payload cannot run code that is on no filesystem (so never seen by the FUSE root's exec
+ * check). It is written here, through the host's /proc, because the container's /proc/sys is
+ * read-only; the value can only be raised, so the payload cannot lower it. It applies to every
+ * process of the list, jailed or not. Without a PID namespace of its own the host's value would
+ * change, so it is not set there (docs/security.md).
+ */
+static int memfd_noexec (struct failure *f) {
+  int fd = open("/proc/sys/vm/memfd_noexec", O_WRONLY | O_CLOEXEC);
+  if (fd < 0 && errno == ENOENT) return 0;  // an older kernel: nothing to set
+  if (fd < 0 || write(fd, "2", 1) != 1) {
+    int err = errno;
+    if (fd >= 0) close(fd);
+    return fail_with(f, "memfd-noexec", err, "cannot set vm.memfd_noexec in the process list");
   }
   close(fd);
   return 0;
@@ -63,10 +84,13 @@ static int join_cgroup (const char *dir, struct failure *f) {
 
 /*
  * NOTE: The payload's side, in the PID namespace. Stages, in order:
- *   0. the container's pids cgroup, when it has a process limit (from here on, it counts);
+ *   0. the container's cgroups (from here on, its limits count), then a cgroup namespace, so it
+ *      sees its own cgroup as / (and not the host's tree of them); then,
+ *      jailed in a process list, vm.memfd_noexec=2 for the list (through the host's /proc);
  *   1. a session of its own when there is no terminal (it can never push input into the
  *      caller's terminal);
- *   2. the UTS namespace (joined, or new), and a new mount namespace: here and not before the
+ *   2. the UTS, network and IPC namespaces (each joined, new, or the host's; a new network
+ *      namespace gets lo up), and a new mount namespace: here and not before the
  *      fork, because pivot_root moves the root of every process in the mount namespace, and the
  *      launcher's side must keep the host's to report on the sync socket;
  *   3. rootfs_enter: / private, bind the FUSE root, /dev, the layout's kernel filesystems
@@ -81,7 +105,12 @@ static int join_cgroup (const char *dir, struct failure *f) {
  */
 static void payload (const struct plan *plan, int fd) {
   struct failure f = { 0 };
-  if (plan->cgroup && join_cgroup(plan->cgroup, &f) < 0) fail_child(fd, &f, EXIT_SETUP);
+  for (char **c = plan->cgroups; *c; c++) if (join_cgroup(*c, &f) < 0) fail_child(fd, &f, EXIT_SETUP);
+  if (unshare(CLONE_NEWCGROUP) < 0) {
+    fail_with(&f, "unshare-cgroup", errno, "cannot create a cgroup namespace");
+    fail_child(fd, &f, EXIT_SETUP);
+  }
+  if (plan->jail && plan->pidns && memfd_noexec(&f) < 0) fail_child(fd, &f, EXIT_SETUP);
   if (!plan->tty && setsid() < 0) {
     fail_with(&f, "setsid", errno, "cannot start a new session");
     fail_child(fd, &f, EXIT_SETUP);
@@ -89,6 +118,16 @@ static void payload (const struct plan *plan, int fd) {
   if (plan->utsns && join(plan->utsns, CLONE_NEWUTS, "UTS", &f) < 0) fail_child(fd, &f, EXIT_SETUP);
   if (plan->hostname && unshare(CLONE_NEWUTS) < 0) {
     fail_with(&f, "unshare-uts", errno, "cannot create a UTS namespace");
+    fail_child(fd, &f, EXIT_SETUP);
+  }
+  if (plan->netns && join(plan->netns, CLONE_NEWNET, "network", &f) < 0) fail_child(fd, &f, EXIT_SETUP);
+  if (plan->new_net && (unshare(CLONE_NEWNET) < 0 || net_loopback_up(&f) < 0)) {
+    if (f.stage[0] == 0) fail_with(&f, "unshare-net", errno, "cannot create a network namespace");
+    fail_child(fd, &f, EXIT_SETUP);
+  }
+  if (plan->ipcns && join(plan->ipcns, CLONE_NEWIPC, "IPC", &f) < 0) fail_child(fd, &f, EXIT_SETUP);
+  if (plan->new_ipc && unshare(CLONE_NEWIPC) < 0) {
+    fail_with(&f, "unshare-ipc", errno, "cannot create an IPC namespace");
     fail_child(fd, &f, EXIT_SETUP);
   }
   if (unshare(CLONE_NEWNS) < 0) {
@@ -215,6 +254,19 @@ static int pin_main (const char *path, const char *name) {
   return 0;
 }
 
+// pin-net PATH: a new network namespace with lo up, pinned on PATH (a container's private network,
+// which pasta then connects to the host's).
+static int pin_net_main (const char *path) {
+  struct failure f = { 0 };
+  if (unshare(CLONE_NEWNET) < 0) die_with_errno(errno, "pin-net: cannot create a network namespace");
+  if (net_loopback_up(&f) < 0) die_with_errno(f.err, "pin-net: %s", f.message);
+  int fd = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+  if (fd < 0) die_with_errno(errno, "pin-net: cannot create %s", path);
+  close(fd);
+  if (mount("/proc/self/ns/net", path, NULL, MS_BIND, NULL) < 0) die_with_errno(errno, "pin-net: cannot bind the namespace on %s", path);
+  return 0;
+}
+
 // hostname PATH [NEW]: prints, or sets, the hostname of a pinned UTS namespace.
 static int hostname_main (const char *path, const char *name) {
   int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -244,6 +296,7 @@ int main (int argc, char **argv) {
   if (argc == 2 && strcmp(argv[1], "launch") == 0) return launch_main();
   if (argc == 4 && strcmp(argv[1], "pin") == 0) return pin_main(argv[2], argv[3]);
   if (argc == 3 && strcmp(argv[1], "unpin") == 0) return unpin_main(argv[2]);
+  if (argc == 3 && strcmp(argv[1], "pin-net") == 0) return pin_net_main(argv[2]);
   if ((argc == 3 || argc == 4) && strcmp(argv[1], "hostname") == 0) return hostname_main(argv[2], argc == 4 ? argv[3] : NULL);
-  die("usage: launcher init | launch | pin PATH HOSTNAME | unpin PATH | hostname PATH [NEW]");
+  die("usage: launcher init | launch | pin PATH HOSTNAME | pin-net PATH | unpin PATH | hostname PATH [NEW]");
 }

@@ -64,8 +64,15 @@ int plan_parse (const char *json, struct plan *plan, char *error, size_t error_s
   if (bad) BAD("utsns");
   plan->hostname = opt_string(document, "hostname", &bad);
   if (bad) BAD("hostname");
-  plan->cgroup = opt_string(document, "cgroup", &bad);
-  if (bad || (plan->cgroup && plan->cgroup[0] != '/')) BAD("cgroup");
+  plan->netns = opt_string(document, "netns", &bad);
+  if (bad) BAD("netns");
+  plan->ipcns = opt_string(document, "ipcns", &bad);
+  if (bad) BAD("ipcns");
+  plan->new_net = json_is_true(json_object_get(document, "new_net"));
+  plan->new_ipc = json_is_true(json_object_get(document, "new_ipc"));
+  plan->cgroups = string_array(json_object_get(document, "cgroups"), &bad);
+  if (bad) BAD("cgroups");
+  for (char **c = plan->cgroups; *c; c++) if ((*c)[0] != '/') BAD("cgroups");
   plan->nonce = opt_string(document, "nonce", &bad);
   if (bad) BAD("nonce");
   json_t *mounts = json_object_get(document, "mounts");
@@ -100,6 +107,10 @@ int plan_parse (const char *json, struct plan *plan, char *error, size_t error_s
     json_t *g = json_array_get(groups, i);
     if (!json_is_integer(g)) BAD("user.groups");
     plan->groups[i] = (gid_t) json_integer_value(g);
+  }
+  if ((plan->netns && plan->new_net) || (plan->ipcns && plan->new_ipc)) {
+    snprintf(error, error_size, "plan: a namespace is either joined (\"netns\", \"ipcns\") or new (\"new_net\", \"new_ipc\"), not both");
+    return -1;
   }
   if (plan->utsns && plan->hostname) {
     snprintf(error, error_size, "plan: \"hostname\" can only be set in a new UTS namespace, not with \"utsns\"");

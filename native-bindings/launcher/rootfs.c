@@ -12,6 +12,9 @@
 
 // NOTE: the devices every program expects; all are harmless, and /dev/tty refers to the caller's
 // own controlling terminal.
+// NOTE: 256 ptys per devpts instance is more than any shell session or test harness uses.
+#define DEVPTS_MAX "256"
+
 static const char *const DEVICES[] = { "null", "zero", "full", "random", "urandom", "tty" };
 
 // NOTE: runc's treatment of /proc (see DESIGN §1): without a user namespace container root is host
@@ -58,8 +61,10 @@ static int mount_proc (const char *target, bool read_only, struct failure *f) {
 
 #undef STAGE
 
+// NOTE: every instance has a maximum: the host's kernel.pty.max is shared by all instances, and
+// without one a single container could take every pty and leave the others without /dev/ptmx.
 static int mount_devpts (const char *target, bool read_only, struct failure *f) {
-  if (mount("devpts", target, "devpts", MS_NOSUID | MS_NOEXEC | (read_only ? MS_RDONLY : 0), "newinstance,ptmxmode=0666,mode=0620") < 0) {
+  if (mount("devpts", target, "devpts", MS_NOSUID | MS_NOEXEC | (read_only ? MS_RDONLY : 0), "newinstance,ptmxmode=0666,mode=0620,max=" DEVPTS_MAX) < 0) {
     return fail_with(f, "mount-devpts", errno, "cannot mount a new devpts instance at %s", target);
   }
   return 0;
@@ -112,6 +117,10 @@ static int mount_dev (const struct plan *plan, struct failure *f) {
   bool layout_has_pts = false;
   for (size_t i = 0; i < plan->nmounts; i++) layout_has_pts |= plan->mounts[i].fs == FS_DEVPTS && strcmp(plan->mounts[i].target, "/dev/pts") == 0;
   if (!layout_has_pts && mount_devpts(path, false, f) < 0) return -1;
+  // NOTE: POSIX message queues of the container's own IPC namespace (joined or made before).
+  JOIN(path, dev, "mqueue", STAGE);
+  if (mkdir(path, 0755) < 0) return fail_with(f, "mount-dev", errno, "cannot make %s", path);
+  if (mount("mqueue", path, "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) return fail_with(f, "mount-dev", errno, "cannot mount mqueue at %s", path);
   static const char *const LINKS[][2] = {
     { "pts/ptmx", "ptmx" }, { "/proc/self/fd", "fd" }, { "/proc/self/fd/0", "stdin" },
     { "/proc/self/fd/1", "stdout" }, { "/proc/self/fd/2", "stderr" },

@@ -4,6 +4,7 @@ import { hideBin } from 'yargs/helpers';
 import { isFusejailError } from '../errors.js';
 import * as daemon from './commands/daemon.js';
 import * as events from './commands/events.js';
+import * as stats from './commands/stats.js';
 import * as exec from './commands/exec.js';
 import * as expose from './commands/expose.js';
 import * as hostname from './commands/hostname.js';
@@ -38,6 +39,7 @@ export function cli(args: string[]) {
     .command(mount)
     .command(expose)
     .command(events)
+    .command(stats)
     .command(serve)
     .command(unshare)
     .command(resources)

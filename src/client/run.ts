@@ -26,7 +26,11 @@ export async function attach(request: AttachRequest): Promise<number> {
   const exited = new Promise<number>((resolve, reject) => {
     const onEvent = (event: StreamEvent) => {
       if (event.event === 'data') (event.stream === 'stderr' ? process.stderr : process.stdout).write(Buffer.from(event.data, 'base64'));
-      else if (event.event === 'exit') resolve(event.status);
+      else if (event.event === 'exit') {
+        // NOTE: why it ended, when the payload could not say it itself (the OOM killer).
+        if (event.reason) process.stderr.write(`fusejail: ${event.reason}\n`);
+        resolve(event.status);
+      }
     };
     const { id, refused } =
       request.op === 'run'

@@ -33,8 +33,16 @@ export interface LaunchPlan {
   utsns: string | null;
   /** With utsns null: a new UTS namespace with this hostname, or null to keep the host's. */
   hostname: string | null;
-  /** A pids cgroup directory the payload joins before anything else (its process limit), or null. */
-  cgroup: string | null;
+  /** A network namespace to join (a process list's /proc/<init>/ns/net, or another container's). */
+  netns?: string | null;
+  /** With netns null: a new network namespace with only lo, up (true), or the host's (false). */
+  new_net?: boolean;
+  /** An IPC namespace to join (a process list's /proc/<init>/ns/ipc, or the container's first process's). */
+  ipcns?: string | null;
+  /** With ipcns null: a new IPC namespace (true), or the host's (false). */
+  new_ipc?: boolean;
+  /** The container's cgroup directories (one per v1 hierarchy, or v2's one) the payload joins before anything else. */
+  cgroups: readonly string[];
   mounts: readonly KernelMount[];
   /** A minimal /dev (a tmpfs with harmless devices and a new devpts), where the root has /dev. */
   dev: boolean;

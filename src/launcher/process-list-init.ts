@@ -23,6 +23,16 @@ export class ProcessListInit {
     return `/proc/${this.hostPid}/ns/pid`;
   }
 
+  /** The list's network namespace (only lo, up), made with the init: members join it. */
+  get networkPath(): string {
+    return `/proc/${this.hostPid}/ns/net`;
+  }
+
+  /** The list's IPC namespace, made with the init: members join it. */
+  get ipcPath(): string {
+    return `/proc/${this.hostPid}/ns/ipc`;
+  }
+
   /** NOTE: stdin is the control pipe; when this process dies, the pipe closes and so does the list. */
   static async start(): Promise<ProcessListInit> {
     // NOTE: argv0, because the container lists its init (ps): it shows as "fusejail init", not as a host path.

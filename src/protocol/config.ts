@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import { Ajv, type ErrorObject } from 'ajv';
 import { ConfigInvalid } from '../errors.js';
 import { canonicalPath } from './canonical-path.js';
-import { parseSize } from './size.js';
 import { configSchema, FS_TYPE_NAMES, fsKind, SERENITY_FS_TYPE_NAMES } from './config-schema.js';
 
 /** One step of building a root filesystem, in layout order (SerenityOS's layout entry types). */
@@ -22,6 +21,61 @@ export type LayoutOp =
 /** The layout entries that make a mount (and what `mount add` sends to a running context). */
 export type MountOp = Exclude<LayoutOp, { op: 'root' | 'directory' | 'hide' }>;
 
+/**
+ * Where a container's network is: a namespace of its own with only lo (`none`), the host's stack
+ * (`host`), or the namespace of another, running, container (`container:NAME`).
+ */
+/** A port of the host forwarded to one inside (`--publish HOST:CONTAINER[/udp]`). */
+export interface Publish {
+  readonly host: number;
+  readonly container: number;
+  readonly protocol: 'tcp' | 'udp';
+}
+
+export type Network =
+  | { readonly mode: 'none' }
+  | { readonly mode: 'host' }
+  | { readonly mode: 'container'; readonly name: string }
+  /** A namespace of its own with user-mode NAT to the host's network (pasta), and published ports. */
+  | { readonly mode: 'private'; readonly publish: readonly Publish[] };
+
+/** "none", "host", "private", "container:NAME", or why not (the caller names the value and where it came from). */
+export function parseNetwork(value: string): Network | { problem: string } {
+  if (value === 'none' || value === 'host') return { mode: value };
+  if (value === 'private') return { mode: 'private', publish: [] };
+  if (value.startsWith('container:') && value.length > 'container:'.length) return { mode: 'container', name: value.slice('container:'.length) };
+  return { problem: 'not a network mode (expected none, host, private or container:NAME)' };
+}
+
+/** "8080:80" or "5353:53/udp": a host port forwarded to a container port, or why not. */
+export function parsePublish(value: string): Publish | { problem: string } {
+  const m = /^(\d+):(\d+)(?:\/(tcp|udp))?$/.exec(value);
+  if (!m) return { problem: 'expected HOST_PORT:CONTAINER_PORT, optionally followed by /udp or /tcp' };
+  const [host, container] = [Number(m[1]), Number(m[2])];
+  if (![host, container].every((p) => Number.isInteger(p) && p >= 1 && p <= 65535)) return { problem: 'ports are 1 to 65535' };
+  return { host, container, protocol: (m[3] ?? 'tcp') as 'tcp' | 'udp' };
+}
+
+const SIZE_UNITS: Record<string, number> = { '': 1, k: 2 ** 10, K: 2 ** 10, m: 2 ** 20, M: 2 ** 20, g: 2 ** 30, G: 2 ** 30 };
+const NOT_A_SIZE = 'not a size (use a number with an optional k, M or G suffix)';
+
+/** "64M" -> 67108864 (binary units), or why not. A limit of 0 would kill everything at once, so it is refused. */
+export function parseSize(value: string | number): number | { problem: string } {
+  const m = /^(\d+(?:\.\d+)?)([kKmMgG]?)$/.exec(String(value));
+  if (!m) return { problem: NOT_A_SIZE };
+  const bytes = Math.floor(Number(m[1]) * SIZE_UNITS[m[2]!]!);
+  if (!Number.isSafeInteger(bytes)) return { problem: NOT_A_SIZE };
+  if (bytes < 1) return { problem: 'must be more than 0 bytes' };
+  return bytes;
+}
+
+/** A number of CPUs, fractions allowed ("0.5"), or why not. */
+export function parseCpus(value: string | number): number | { problem: string } {
+  const n = typeof value === 'number' ? value : /^\d+(\.\d+)?$|^\.\d+$/.test(value) ? Number(value) : NaN;
+  if (!Number.isFinite(n) || n <= 0) return { problem: 'expected a number of CPUs above 0 (fractions allowed, e.g. 0.5)' };
+  return n;
+}
+
 export interface ContainerConfig {
   readonly jail: boolean;
   readonly pidIsolation: boolean;
@@ -33,7 +87,13 @@ export interface ContainerConfig {
   readonly cwd?: string;
   readonly user?: { uid: number; gid?: number };
   readonly maxProcesses?: number;
+  /** A memory limit, in bytes. */
+  readonly memory?: number;
+  /** A CPU limit, in CPUs (0.5: half of one). */
+  readonly cpus?: number;
   readonly execAllow?: readonly string[];
+  /** Absent in the file: `none` when jailed, else `host`. */
+  readonly network: Network;
 }
 
 type RawEntry = Record<string, unknown> & { type: string };
@@ -47,7 +107,11 @@ interface RawConfig {
   cwd?: string;
   user?: string;
   max_processes?: number;
+  memory?: string | number;
+  cpus?: number;
   exec_allow?: string[];
+  network?: string;
+  publish?: string[];
 }
 
 // NOTE: compiled on first use: most commands never read a config, and compiling costs ~40 ms.
@@ -132,7 +196,7 @@ function ramfsSize(file: string, raw: RawEntry, i: number, isRamfs: boolean): { 
   if (raw.size === undefined) return {};
   if (!isRamfs) throw new ConfigInvalid(`${file}: layout[${i}].size: only a RAMFS has a size`);
   const size = parseSize(raw.size as string | number);
-  if (size === undefined) throw new ConfigInvalid(`${file}: layout[${i}].size: ${JSON.stringify(raw.size)} is not a size (a positive number of bytes, with an optional k, M or G suffix)`);
+  if (typeof size === 'object') throw new ConfigInvalid(`${file}: layout[${i}].size: ${JSON.stringify(raw.size)}: ${size.problem}`);
   return { size };
 }
 
@@ -254,6 +318,21 @@ export function parseConfig(text: string, file: string): ContainerConfig {
   if (raw.jail && layout.some((op) => op.op === 'mount' && op.kind === 'sys')) {
     throw new ConfigInvalid(`${file}: layout: a SysFS mount is refused in a jailed container`);
   }
+  // NOTE: a jailed container gets no network unless it asks: a sandboxed program should not reach
+  // the host's services (or its abstract Unix sockets) by default.
+  const parsed = parseNetwork(raw.network ?? (raw.jail ? 'none' : 'host'));
+  if ('problem' in parsed) throw new ConfigInvalid(`${file}: network: ${JSON.stringify(raw.network)}: ${parsed.problem}`);
+  const publish = (raw.publish ?? []).map((p, j) => {
+    const port = parsePublish(p);
+    if ('problem' in port) throw new ConfigInvalid(`${file}: publish[${j}]: ${JSON.stringify(p)}: ${port.problem}`);
+    return port;
+  });
+  if (publish.length > 0 && parsed.mode !== 'private') throw new ConfigInvalid(`${file}: publish: ports can only be published with "network": "private"`);
+  const network: Network = parsed.mode === 'private' ? { mode: 'private', publish: Object.freeze(publish) } : parsed;
+  const memory = raw.memory === undefined ? undefined : parseSize(raw.memory);
+  if (typeof memory === 'object') throw new ConfigInvalid(`${file}: memory: ${JSON.stringify(raw.memory)}: ${memory.problem}`);
+  const cpus = raw.cpus === undefined ? undefined : parseCpus(raw.cpus);
+  if (typeof cpus === 'object') throw new ConfigInvalid(`${file}: cpus: ${JSON.stringify(raw.cpus)}: ${cpus.problem}`);
   const command = typeof raw.command === 'string' ? raw.command.split(' ').filter((s) => s.length > 0) : raw.command;
   const user = raw.user?.split(':').map(Number);
   return Object.freeze({
@@ -266,6 +345,9 @@ export function parseConfig(text: string, file: string): ContainerConfig {
     ...(raw.cwd !== undefined ? { cwd: canonical(file, 'cwd', raw.cwd) } : {}),
     ...(user ? { user: user[1] === undefined ? { uid: user[0]! } : { uid: user[0]!, gid: user[1] } } : {}),
     ...(raw.max_processes !== undefined ? { maxProcesses: raw.max_processes } : {}),
+    network,
+    ...(memory !== undefined ? { memory } : {}),
+    ...(cpus !== undefined ? { cpus } : {}),
     ...(raw.exec_allow ? { execAllow: Object.freeze(raw.exec_allow.map((p, j) => canonical(file, `exec_allow[${j}]`, p))) } : {}),
   });
 }

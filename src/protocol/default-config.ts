@@ -35,6 +35,7 @@ export function defaultConfig(): Record<string, unknown> {
     jail: true,
     'pid-isolation': true,
     hostname: 'fusejail',
+    network: 'none',
     layout: [
       { type: 'mount', source: '/usr', target: '/usr', fs_type: 'bind', read_only: true },
       ...programDirectories(),

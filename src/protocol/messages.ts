@@ -47,6 +47,8 @@ export type Request =
   /** Serve a container's root at another host directory too (until the container goes). */
   | { v: 1; id: number; op: 'expose'; container: string; dir: string }
   | { v: 1; id: number; op: 'events'; container: string }
+  /** Memory, CPU time and processes of a container, against its limits. */
+  | { v: 1; id: number; op: 'stats'; container: string }
   /** The host directory serving a container's root. */
   | { v: 1; id: number; op: 'root'; container: string }
   /** Ends what still runs (with force), releases the resources, forgets the container. */
@@ -67,6 +69,8 @@ export type MountSpec =
 export type ContainerEvent =
   | { time: number; kind: 'start'; hostPid: number; containerPid: number; command: string }
   | { time: number; kind: 'exit'; hostPid: number; status: number }
+  /** The OOM killer killed its process (`limit`: the memory limit, in bytes, when it had one). */
+  | { time: number; kind: 'oom'; hostPid: number; limit?: number }
   /** An execve through the container's root (seen by its FUSE server), allowed or refused. */
   | { time: number; kind: 'launch' | 'refused'; path: string; hostPid: number; uid: number; reason?: string }
   /** The server of the container's root died (host pid: the server's): nothing can run in it any more. */
@@ -89,7 +93,19 @@ export type StreamEvent =
   | { v: 1; id: number; event: 'started'; name: string; hostPid: number; containerPid: number }
   | { v: 1; id: number; event: 'data'; stream: 'stdout' | 'stderr'; data: string }
   /** After the last byte of output, and after the container's resources were released. */
-  | { v: 1; id: number; event: 'exit'; status: number };
+  /** `reason`: why it ended, when the payload could not say so itself ("NAME: killed: out of memory (limit 64 MiB)"). */
+  | { v: 1; id: number; event: 'exit'; status: number; reason?: string };
+
+/** `stats`: a container's use of memory (bytes), CPU time (microseconds) and processes, against its limits. */
+export interface ContainerStats {
+  name: string;
+  memory?: number;
+  cpuMicros?: number;
+  processes?: number;
+  oomKills?: number;
+  limits: { maxProcesses?: number; memory?: number; cpus?: number };
+  cgroup?: { version: 1 | 2; controllers: string[] };
+}
 
 export interface ContainerInfo {
   name: string;
@@ -103,6 +119,14 @@ export interface ContainerInfo {
   /** Why it cannot run anything any more (its root's server died), if so. */
   broken?: string;
   resources: { 'vfs-context': number; 'process-list'?: number; 'hostname-context'?: number };
+  /** "none", "host", "private" or "container:NAME" (config `network`). */
+  network: string;
+  /** With a private network: the published ports ("8080:80/tcp"). */
+  publish?: string[];
+  /** Its first process's namespaces, while it runs ("net:[4026532001]"; the host's show as the host's ids). */
+  namespaces: Partial<Record<'pid' | 'net' | 'ipc' | 'uts' | 'mnt' | 'cgroup', string>>;
+  /** What its cgroup enforces (absent: no limit). */
+  limits: { maxProcesses?: number; memory?: number; cpus?: number };
 }
 
 export interface MountInfo {
@@ -115,6 +139,9 @@ export interface MountInfo {
 }
 
 export interface ProcessInfo {
+  /** The namespaces of the process ("net:[4026532001]"), and the limits of its container. */
+  namespaces?: Partial<Record<'pid' | 'net' | 'ipc' | 'uts' | 'mnt' | 'cgroup', string>>;
+  limits?: { maxProcesses?: number; memory?: number; cpus?: number };
   hostPid: number;
   /** As seen inside the container's process list (the host's PID without one). */
   containerPid: number;
@@ -145,7 +172,7 @@ export type Response = { v: 1; id: number; ok: true; result: unknown } | { v: 1;
 // NOTE: a record over the union, so the compiler insists on every operation and no other.
 const OPERATIONS: Record<Request['op'], true> = {
   create: true, resources: true, shutdown: true, run: true, exec: true, ls: true, ps: true, kill: true, mounts: true,
-  hostname: true, 'mount-add': true, 'mount-rm': true, 'mount-copy': true, expose: true, events: true, root: true,
+  hostname: true, 'mount-add': true, 'mount-rm': true, 'mount-copy': true, expose: true, events: true, stats: true, root: true,
   rm: true, input: true, eof: true, resize: true, signal: true,
 };
 

@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { pinHostname, pinnedHostname, unpinHostname } from '../launcher/hostname-pin.js';
 import { AttachCount } from './attach-count.js';
+import { namespaceId } from './namespace-ids.js';
 
 export class HostnameContext extends AttachCount {
   private constructor(
@@ -23,7 +24,8 @@ export class HostnameContext extends AttachCount {
   }
 
   detail(): Record<string, string | number> {
-    return { pin: this.path, createdAs: this.initialName };
+    const uts = namespaceId(this.path);
+    return { pin: this.path, createdAs: this.initialName, ...(uts ? { uts } : {}) };
   }
 
   /** What every process attached to it sees (and, with `name`, will see from now on). */

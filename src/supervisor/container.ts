@@ -5,14 +5,16 @@ import { join } from 'node:path';
 import type { ExecRule, TableOp } from '../context-server/table.js';
 import { Launch, type Started } from '../launcher/launch.js';
 import { kernelMounts, type KernelMount, type LaunchPlan } from '../launcher/launch-plan.js';
-import { type ContainerConfig, hostnameProblem } from '../protocol/config.js';
+import { type ContainerConfig, hostnameProblem, type Publish } from '../protocol/config.js';
 import { isFusejailError } from '../errors.js';
+import type { PrivateNetwork } from '../launcher/private-network.js';
 import type { IDisposable } from '../event.js';
 import { canonicalPath } from '../protocol/canonical-path.js';
-import type { ContainerEvent, ContainerInfo, MountInfo, MountSpec, ProcessInfo, ProcessSpec, ResourceType, StreamEvent, Terminal } from '../protocol/messages.js';
+import type { ContainerEvent, ContainerInfo, ContainerStats, MountInfo, MountSpec, ProcessInfo, ProcessSpec, ResourceType, StreamEvent, Terminal } from '../protocol/messages.js';
 import type { HostnameContext } from '../resources/hostname-context.js';
 import { realSource, servedMount, tableOf } from '../resources/layout.js';
-import type { PidsLimit } from '../resources/pids-limit.js';
+import { CgroupUnavailable, type ContainerCgroup, DEFAULT_MAX_PROCESSES, formatBytes, type Limits, type Usage } from '../resources/cgroup.js';
+import { namespaceIds } from '../resources/namespace-ids.js';
 import type { ScopedProcessList } from '../resources/scoped-process-list.js';
 import type { VFSRootContext } from '../resources/vfs-root-context.js';
 import { Refused } from './refused.js';
@@ -30,8 +32,10 @@ export interface ResourceMaker {
   release(resource: Held): Promise<void>;
   /** Every live container (to find the host directories serving roots). */
   containers(): Container[];
-  /** A process limit for the container named `name`. */
-  pidsLimit(name: string, max: number): PidsLimit;
+  /** A private network (pasta) for the container named `name`. */
+  privateNetwork(name: string, publish: readonly Publish[]): Promise<PrivateNetwork>;
+  /** The cgroup of the container named `name`; `asked`: its process limit was asked for, not the default. */
+  cgroup(name: string, limits: Limits, asked: boolean): ContainerCgroup;
 }
 
 /** Resources given by index (`--vfs-context N` …) instead of made new. */
@@ -52,6 +56,22 @@ async function isDirectory(path: string): Promise<boolean> {
   }
 }
 
+/** The container's cgroup: the limits it asks for, and the default process limit where the host can limit processes. */
+function cgroupFor(maker: ResourceMaker, name: string, config: ContainerConfig): ContainerCgroup | undefined {
+  const limits: Limits = {
+    maxProcesses: config.maxProcesses ?? DEFAULT_MAX_PROCESSES,
+    ...(config.memory !== undefined ? { memory: config.memory } : {}),
+    ...(config.cpus !== undefined ? { cpus: config.cpus } : {}),
+  };
+  try {
+    return maker.cgroup(name, limits, config.maxProcesses !== undefined);
+  } catch (err) {
+    // NOTE: a limit asked for and impossible is an error; the default is only what the host allows.
+    if (err instanceof CgroupUnavailable && config.maxProcesses === undefined && config.memory === undefined && config.cpus === undefined) return undefined;
+    throw err;
+  }
+}
+
 export class Container {
   private readonly processes = new Map<number, { launch: Launch; containerPid: number; argv: string[]; ended: Promise<void> }>();
   private main: Launch | undefined;
@@ -60,7 +80,10 @@ export class Container {
   private base!: Omit<LaunchPlan, 'argv' | 'env' | 'cwd' | 'user'>;
   private readonly events: ContainerEvent[] = [];
   private readonly watching: IDisposable;
-  private limit: PidsLimit | undefined;
+  private cgroup: ContainerCgroup | undefined;
+  private network: PrivateNetwork | undefined;
+  /** The host PID of its first process (whose namespaces `exec` joins when it has no process list). */
+  private mainHostPid: number | undefined;
 
   private constructor(
     readonly name: string,
@@ -130,10 +153,12 @@ export class Container {
       held.length = 0;
       // NOTE: from here the container owns its resources; its release undoes everything.
       try {
-        container.limit = config.maxProcesses !== undefined ? maker.pidsLimit(options.name, config.maxProcesses) : undefined;
+        container.cgroup = cgroupFor(maker, options.name, config);
+        if (config.network.mode === 'private') container.network = await maker.privateNetwork(options.name, config.network.publish);
         container.base = {
+          ...container.namespaces(),
           root: vfs.root,
-          cgroup: container.limit?.path ?? null,
+          cgroups: container.cgroup?.paths ?? [],
           pidns: list?.namespacePath ?? null,
           utsns: uts?.path ?? null,
           hostname: null,
@@ -153,6 +178,35 @@ export class Container {
     }
   }
 
+  /**
+   * NOTE: the network and IPC namespaces belong to the process list (its init made them), so
+   * containers on one list share them; a container without a list makes its own with its first
+   * process, and `exec` joins that process's.
+   */
+  private namespaces(): Pick<LaunchPlan, 'netns' | 'new_net' | 'ipcns' | 'new_ipc'> {
+    const net = this.config.network;
+    let netns: string | null = null;
+    if (net.mode === 'container') {
+      const other = this.maker.containers().find((c) => c.name === net.name && c !== this);
+      netns = other?.networkPath() ?? null;
+      if (!netns) throw new Refused('ENOENT', `--net container:${net.name}: no running container ${net.name} with a network namespace of its own`);
+    } else if (net.mode === 'none' && this.list) netns = this.list.networkPath;
+    else if (net.mode === 'private') netns = this.network!.path;
+    return {
+      netns,
+      new_net: net.mode === 'none' && !this.list,
+      ipcns: this.list?.ipcPath ?? null,
+      new_ipc: !this.list,
+    };
+  }
+
+  /** The network namespace its processes are in, while it runs; null for the host's. */
+  networkPath(): string | null {
+    if (this.exitStatus !== undefined || this.released) return null;
+    if (this.base?.netns) return this.base.netns;
+    return this.base?.new_net && this.mainHostPid !== undefined ? `/proc/${this.mainHostPid}/ns/net` : null;
+  }
+
   private get resources(): Held[] {
     return [this.vfs, ...(this.list ? [this.list] : []), ...(this.uts ? [this.uts] : [])];
   }
@@ -165,7 +219,13 @@ export class Container {
   }
 
   private async launch(spec: ProcessSpec, terminal: Terminal | null, emit: Emit, role: 'main' | 'other'): Promise<{ started: Started; process: Launch }> {
-    const launch = new Launch({ ...this.base, ...spec }, terminal ? { kind: 'pty', ...terminal } : { kind: 'pipes' });
+    // NOTE: without a process list, the first process made the network and IPC namespaces; the others join them.
+    const main = this.mainHostPid !== undefined ? `/proc/${this.mainHostPid}/ns` : undefined;
+    const joined = role === 'other' && main ? {
+      ...(this.base.new_net ? { netns: `${main}/net`, new_net: false } : {}),
+      ...(this.base.new_ipc ? { ipcns: `${main}/ipc`, new_ipc: false } : {}),
+    } : {};
+    const launch = new Launch({ ...this.base, ...joined, ...spec }, terminal ? { kind: 'pty', ...terminal } : { kind: 'pipes' });
     if (role === 'main') this.main = launch;
     for (const r of this.resources) r.attach();
     launch.onData((o) => emit({ event: 'data', stream: o.stream, data: o.data.toString('base64') }));
@@ -173,12 +233,19 @@ export class Container {
     // one that started and ended at once reports its exit right after its start.
     let started: Started | undefined;
     let endedEarly: number | undefined;
+    const oomKillsBefore = this.cgroup?.usage().oomKills ?? 0;
     const finish = async (status: number) => {
       if (started) this.processes.delete(started.hostPid);
+      // NOTE: read before the cgroup goes with the container: a SIGKILL while the OOM killer's
+      // count rose is the OOM killer's.
+      const oom = status === 137 && (this.cgroup?.usage().oomKills ?? 0) > oomKillsBefore;
+      const memory = this.cgroup?.limits.memory;
+      const reason = oom ? `${this.name}: killed: out of memory${memory !== undefined ? ` (limit ${formatBytes(memory)})` : ''}` : undefined;
+      if (started && oom) this.record({ time: Date.now(), kind: 'oom', hostPid: started.hostPid, ...(memory !== undefined ? { limit: memory } : {}) });
       if (started) this.record({ time: Date.now(), kind: 'exit', hostPid: started.hostPid, status });
       if (role === 'main') this.exitStatus = status;
       if (role === 'main' && !this.detached) await this.release();
-      emit({ event: 'exit', status });
+      emit({ event: 'exit', status, ...(reason ? { reason } : {}) });
     };
     let gone!: () => void;
     const ended = new Promise<void>((resolve) => (gone = resolve));
@@ -189,6 +256,7 @@ export class Container {
       gone();
     });
     started = await launch.started;
+    if (role === 'main') this.mainHostPid = started.hostPid;
     this.processes.set(started.hostPid, { launch, containerPid: started.containerPid, argv: spec.argv, ended });
     this.record({ time: Date.now(), kind: 'start', hostPid: started.hostPid, containerPid: started.containerPid, command: spec.argv.join(' ') });
     if (endedEarly !== undefined) void finish(endedEarly);
@@ -206,6 +274,11 @@ export class Container {
    * its PID namespace, with the PID it has inside. Without a list, the processes fusejail launched.
    */
   ps(): ProcessInfo[] {
+    const limits = this.cgroup?.limits ?? {};
+    return this.processList().map((p) => ({ ...p, namespaces: namespaceIds(p.hostPid), limits }));
+  }
+
+  private processList(): ProcessInfo[] {
     const command = (pid: number) => {
       try {
         return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean).join(' ');
@@ -232,6 +305,12 @@ export class Container {
     return out.sort((a, b) => a.containerPid - b.containerPid);
   }
 
+  /** `stats`: what it uses now, against its limits. */
+  stats(): ContainerStats {
+    const usage: Usage = this.cgroup?.usage() ?? {};
+    return { name: this.name, ...usage, limits: this.cgroup?.limits ?? {}, ...(this.cgroup ? { cgroup: { version: this.cgroup.version, controllers: this.cgroup.controllers } } : {}) };
+  }
+
   info(): ContainerInfo {
     return {
       name: this.name,
@@ -246,6 +325,10 @@ export class Container {
         ...(this.list ? { 'process-list': this.list.index } : {}),
         ...(this.uts ? { 'hostname-context': this.uts.index } : {}),
       },
+      network: this.config.network.mode === 'container' ? `container:${this.config.network.name}` : this.config.network.mode,
+      ...(this.config.network.mode === 'private' && this.config.network.publish.length > 0 ? { publish: this.config.network.publish.map((p) => `${p.host}:${p.container}/${p.protocol}`) } : {}),
+      namespaces: this.exitStatus === undefined && this.mainHostPid !== undefined ? namespaceIds(this.mainHostPid) : {},
+      limits: this.cgroup?.limits ?? {},
     };
   }
 
@@ -369,7 +452,8 @@ export class Container {
     }
     await Promise.race([Promise.all([...this.processes.values()].map((p) => p.ended)), new Promise((r) => setTimeout(r, 5000))]);
     for (const r of this.resources.reverse()) await this.maker.release(r);
-    await this.limit?.destroy();
+    await this.cgroup?.destroy();
+    await this.network?.stop();
     this.onGone();
   }
 }

@@ -1,10 +1,11 @@
 // The supervisor: one per host (per state directory), started on demand, owner of every resource.
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FusejailError, isFusejailError } from '../errors.js';
 import { FS_TYPE, unmount } from '../host/mounts.js';
 import { unpinHostname } from '../launcher/hostname-pin.js';
-import { PidsLimit } from '../resources/pids-limit.js';
+import { stopPasta } from '../launcher/private-network.js';
+import { ContainerCgroup } from '../resources/cgroup.js';
 import { ensureStateDir, socketPath, stateDir } from '../protocol/state-dir.js';
 import { serveSocket } from './server.js';
 import { Supervisor } from './supervisor.js';
@@ -24,9 +25,13 @@ async function clearStale(dir: string): Promise<void> {
     if (type === FS_TYPE) await unmount(point);
     else if (type === 'nsfs') await unpinHostname(point);
     else continue;
-    process.stderr.write(`fusejail: cleared a stale ${type === 'nsfs' ? 'hostname context pin' : 'VFS root context mount'} at ${point}\n`);
+    process.stderr.write(`fusejail: cleared a stale ${type !== 'nsfs' ? 'VFS root context mount' : point.includes('/ns/net-') ? 'private network pin' : 'hostname context pin'} at ${point}\n`);
   }
-  for (const cgroup of await PidsLimit.clearStale(dir)) process.stderr.write(`fusejail: cleared a stale pids cgroup at ${cgroup}\n`);
+  for (const cgroup of await ContainerCgroup.clearStale(dir)) process.stderr.write(`fusejail: cleared a stale cgroup at ${cgroup}\n`);
+  // NOTE: a private network's pasta runs on in the background; its pid file says which it is.
+  try {
+    for (const f of readdirSync(join(dir, 'ns')).filter((n) => n.endsWith('.pasta.pid'))) stopPasta(join(dir, 'ns', f));
+  } catch {}
   for (const sub of ['vfs', 'ns']) rmSync(join(dir, sub), { recursive: true, force: true });
 }
 

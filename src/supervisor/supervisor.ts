@@ -1,5 +1,5 @@
 // The supervisor's state: the three resource lists, and the answer to each request.
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { constants, hostname } from 'node:os';
 import { join } from 'node:path';
 import { isFusejailError } from '../errors.js';
@@ -11,7 +11,8 @@ import { type Attach, Container, type Emit, type ResourceMaker } from './contain
 import { Refused } from './refused.js';
 import type { Launch, Started } from '../launcher/launch.js';
 import { HostnameContext } from '../resources/hostname-context.js';
-import { PidsLimit } from '../resources/pids-limit.js';
+import { ContainerCgroup } from '../resources/cgroup.js';
+import { PrivateNetwork } from '../launcher/private-network.js';
 import { ScopedProcessList } from '../resources/scoped-process-list.js';
 import { tableOf } from '../resources/layout.js';
 import { VFSRootContext } from '../resources/vfs-root-context.js';
@@ -72,7 +73,11 @@ export class Supervisor {
       await r.destroy();
     },
     containers: () => [...this.containers.values()],
-    pidsLimit: (name, max) => PidsLimit.create(this.dir, name, max),
+    cgroup: (name, limits, asked) => ContainerCgroup.create(this.dir, name, limits, { asked }),
+    privateNetwork: (name, publish) => {
+      mkdirSync(join(this.dir, 'ns'), { recursive: true, mode: 0o700 });
+      return PrivateNetwork.start(join(this.dir, 'ns', `net-${name}`), publish);
+    },
   };
 
   /** Starts a container for a run request; its events go to `emit` (under the request's id). */
@@ -154,6 +159,8 @@ export class Supervisor {
         return { dir: await this.container(request.container).expose(request.dir) };
       case 'events':
         return this.container(request.container).eventLog();
+      case 'stats':
+        return this.container(request.container).stats();
       case 'root':
         return { root: this.container(request.container).info().root };
       case 'hostname':

@@ -30,7 +30,7 @@ export function plan(root: string, argv: string[], over: Partial<LaunchPlan> = {
     pidns: null,
     utsns: null,
     hostname: null,
-    cgroup: null,
+    cgroups: [],
     mounts: [{ fs: 'proc', target: '/proc', read_only: false }],
     dev: true,
     jail: true,

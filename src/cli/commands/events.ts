@@ -2,6 +2,7 @@
 import type { Argv } from 'yargs';
 import { Connection } from '../../client/connection.js';
 import type { ContainerEvent } from '../../protocol/messages.js';
+import { formatBytes } from '../../resources/cgroup.js';
 import { printList } from '../table.js';
 import { containerArgument, jsonOption } from '../arguments.js';
 
@@ -21,6 +22,8 @@ function what(e: ContainerEvent): string {
       return `${e.command} (pid ${e.containerPid} inside)`;
     case 'exit':
       return `status ${e.status}`;
+    case 'oom':
+      return `killed by the OOM killer${e.limit !== undefined ? ` (limit ${formatBytes(e.limit)})` : ''}`;
     case 'launch':
       return `${e.path} as uid ${e.uid}`;
     case 'refused':

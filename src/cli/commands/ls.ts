@@ -2,7 +2,7 @@
 import type { Argv } from 'yargs';
 import { Connection } from '../../client/connection.js';
 import type { ContainerInfo } from '../../protocol/messages.js';
-import { printList } from '../table.js';
+import { describeLimits, printList } from '../table.js';
 import { jsonOption } from '../arguments.js';
 
 export const command = 'ls';
@@ -14,9 +14,11 @@ export function builder(yargs: Argv) {
 
 export async function handler(argv: { json: boolean }): Promise<void> {
   const list = (await Connection.ask('ls', {})) as ContainerInfo[];
-  printList(argv.json, list, ['NAME', 'STATUS', 'COMMAND', 'RESOURCES'], (c) => [
+  printList(argv.json, list, ['NAME', 'STATUS', 'NETWORK', 'LIMITS', 'COMMAND', 'RESOURCES'], (c) => [
     c.name,
     c.broken ? 'broken (root gone)' : c.status === 'running' ? 'running' : `exited (${c.exitStatus})`,
+    c.network,
+    describeLimits(c.limits),
     c.command.join(' '),
     Object.entries(c.resources).map(([k, v]) => `${k}=${v}`).join(' '),
   ]);

@@ -2,11 +2,11 @@
 import type { Argv } from 'yargs';
 import { Connection } from '../../client/connection.js';
 import type { ProcessInfo } from '../../protocol/messages.js';
-import { printList } from '../table.js';
+import { describeLimits, printList } from '../table.js';
 import { containerArgument, jsonOption } from '../arguments.js';
 
 export const command = 'ps <container>';
-export const describe = 'list the processes of a container: PID inside, PID on the host, command';
+export const describe = 'list the processes of a container: PID inside, PID on the host, network and IPC namespaces, command; and its limits';
 
 export function builder(yargs: Argv) {
   return yargs
@@ -16,5 +16,6 @@ export function builder(yargs: Argv) {
 
 export async function handler(argv: { container: string; json: boolean }): Promise<void> {
   const list = (await Connection.ask('ps', { container: argv.container })) as ProcessInfo[];
-  printList(argv.json, list, ['PID', 'HOST PID', 'COMMAND'], (p) => [String(p.containerPid), String(p.hostPid), p.command]);
+  if (!argv.json && list[0]?.limits) process.stdout.write(`limits: ${describeLimits(list[0].limits)}\n`);
+  printList(argv.json, list, ['PID', 'HOST PID', 'NET', 'IPC', 'COMMAND'], (p) => [String(p.containerPid), String(p.hostPid), p.namespaces?.net ?? '-', p.namespaces?.ipc ?? '-', p.command]);
 }

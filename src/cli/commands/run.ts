@@ -5,7 +5,7 @@ import type { ResourceType } from '../../protocol/messages.js';
 import { ConfigInvalid } from '../../errors.js';
 import { layoutEntry, parseBind, parseCopy, parseRamfs } from '../mount-spec.js';
 import { chooseUser, processSpec, userShell } from '../process-spec.js';
-import { parseConfig, readText } from '../../protocol/config.js';
+import { parseConfig, parseCpus, parseNetwork, parsePublish, parseSize, readText } from '../../protocol/config.js';
 import { defaultConfig } from '../../protocol/default-config.js';
 
 export const command = 'run [command..]';
@@ -26,7 +26,11 @@ export function builder(yargs: Argv) {
     .option('ramfs', { type: 'string', array: true, describe: 'DST — an empty RAM filesystem at DST (repeatable)' })
     .option('copy', { type: 'string', array: true, describe: 'SRC:DST — a private copy of the host path SRC at DST, copied on first write (repeatable)' })
     .option('u', { alias: 'user', type: 'string', describe: 'UID[:GID] or NAME[:GROUP] to run as (default: the config\'s user, else the user who ran sudo, else root)' })
-    .option('max-processes', { type: 'number', describe: 'at most N processes in the container at once (a pids cgroup)' })
+    .option('max-processes', { type: 'number', describe: 'at most N processes in the container at once (a pids cgroup; default 4096)' })
+    .option('memory', { type: 'string', describe: 'a memory limit: BYTES, or a number with a k, M or G suffix (64M); above it the OOM killer ends the container\'s processes (exit 137)' })
+    .option('cpus', { type: 'string', describe: 'a CPU limit in CPUs, fractions allowed (0.5: half of one CPU\'s time)' })
+    .option('net', { type: 'string', describe: 'none: a network namespace with only lo (the default when jailed, as the embedded default is); host: the host\'s network (said loudly when jailed); private: a namespace of its own with user-mode NAT through pasta (outbound TCP/UDP, DNS; the host\'s loopback at the gateway address); container:NAME: the network of running container NAME' })
+    .option('publish', { type: 'string', array: true, describe: 'HOST_PORT:CONTAINER_PORT[/udp] — with --net private, forward a host port to one inside (repeatable)' })
     .option('vfs-context', { type: 'number', describe: 'attach to VFS root context N instead of making a root from the config\'s layout' })
     .option('process-list', { type: 'number', describe: 'attach to process list N instead of a new one' })
     .option('hostname-context', { type: 'number', describe: 'attach to hostname context N instead of a new one' })
@@ -42,7 +46,7 @@ export function builder(yargs: Argv) {
       'With --vfs-context N the root is that context\'s, as it is; the config\'s layout is not used. ' +
         'The embedded default: the host\'s /usr, /bin, /lib*, /etc read-only (its shadow, gshadow, sudoers and ' +
         'SSH host keys hidden), RAM filesystems at /tmp, /root and /home, a new process list, hostname ' +
-        '"fusejail", jailed. Exit status: the command\'s; 125 when fusejail failed, 126 when the command ' +
+        '"fusejail", jailed, no network (--net none: only lo; --net host gives the host\'s). Exit status: the command\'s; 125 when fusejail failed, 126 when the command ' +
         'cannot be executed, 127 when it is not found.',
     );
 }
@@ -56,6 +60,10 @@ interface RunArgs {
   copy?: string[];
   u?: string;
   maxProcesses?: number;
+  net?: string;
+  publish?: string[];
+  memory?: string;
+  cpus?: string;
   vfsContext?: number;
   processList?: number;
   hostnameContext?: number;
@@ -103,12 +111,38 @@ export async function handler(argv: RunArgs): Promise<void> {
     if (!Number.isSafeInteger(argv.maxProcesses) || argv.maxProcesses < 1) throw new ConfigInvalid(`--max-processes ${argv.maxProcesses}: expected a positive whole number`);
     raw.max_processes = argv.maxProcesses;
   }
+  if (argv.memory !== undefined) {
+    const bytes = parseSize(argv.memory);
+    if (typeof bytes === 'object') throw new ConfigInvalid(`--memory ${JSON.stringify(argv.memory)}: ${bytes.problem}`);
+    raw.memory = bytes;
+  }
+  if (argv.cpus !== undefined) {
+    const cpus = parseCpus(argv.cpus);
+    if (typeof cpus === 'object') throw new ConfigInvalid(`--cpus ${JSON.stringify(argv.cpus)}: ${cpus.problem}`);
+    raw.cpus = cpus;
+  }
+  if (argv.net !== undefined) {
+    const network = parseNetwork(argv.net);
+    if ('problem' in network) throw new ConfigInvalid(`--net ${JSON.stringify(argv.net)}: ${network.problem}`);
+    raw.network = argv.net;
+  }
+  if (argv.publish !== undefined) {
+    for (const p of argv.publish) {
+      const port = parsePublish(p);
+      if ('problem' in port) throw new ConfigInvalid(`--publish ${JSON.stringify(p)}: ${port.problem}`);
+    }
+    if (raw.network !== 'private') throw new ConfigInvalid('--publish needs --net private');
+    raw.publish = [...((raw.publish as string[] | undefined) ?? []), ...argv.publish];
+  }
   const attach = { 'vfs-context': argv.vfsContext, 'process-list': argv.processList, 'hostname-context': argv.hostnameContext };
   for (const [type, index] of Object.entries(attach)) {
     if (index !== undefined && (!Number.isSafeInteger(index) || index < 1)) throw new ConfigInvalid(`--${type} ${index}: expected an index (a positive whole number)`);
     if (index === undefined) delete attach[type as keyof typeof attach];
   }
   const config = parseConfig(JSON.stringify(raw), file);
+  if (config.jail && config.network.mode === 'host') {
+    process.stderr.write('fusejail: WARNING: network "host": this jailed container shares the host\'s network: it can reach every service of the host, its abstract Unix sockets included\n');
+  }
   // NOTE: words after "--" stay in yargs' `_`, after the verb.
   const words = [...(argv.command ?? []), ...argv._.slice(1).map(String)];
   const user = chooseUser(argv.u, config);

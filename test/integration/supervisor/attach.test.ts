@@ -96,6 +96,26 @@ t.test('--max-processes: a fork bomb stops at the limit, and the cgroup goes wit
   t.same([bad.status, bad.stderr], [1, 'fusejail: --max-processes 0: expected a positive whole number\n']);
 });
 
+t.test('every container gets a process limit and a devpts maximum by default', { skip: skip || (pidsHierarchy() ? false : 'this host has no pids cgroup controller') }, async (t) => {
+  const { dir, run } = cli(t);
+  const ours = join(pidsHierarchy()!, `fusejail-${createHash('sha256').update(dir).digest('hex').slice(0, 12)}`);
+  t.teardown(() => run(['rm', '-f', 'bomb']));
+  // NOTE: subshells that block reading a pipe nobody writes (fd 3: a background job's stdin is
+  // /dev/null): forks without an exec, so the bomb is fast.
+  await run(['run', '-d', '--name', 'bomb', '--', 'sh', '-c', 'sleep 600 | { exec 3<&0; while :; do (read x <&3) & done; }']);
+  t.equal(readFileSync(join(ours, 'bomb', 'pids.max'), 'utf8').trim(), '4096', 'the default limit');
+  const current = () => Number(readFileSync(join(ours, 'bomb', 'pids.current'), 'utf8'));
+  t.ok(await until(() => current() >= 4090, 30000), `the bomb reached the limit (${current()})`);
+  await new Promise((r) => setTimeout(r, 500));
+  t.ok(current() <= 4096, `and stayed under it (${current()})`);
+  await run(['rm', '-f', 'bomb']);
+  t.notOk(existsSync(ours), 'its cgroup went with it');
+  const pts = await run(['run', '--', 'grep', ' - devpts ', '/proc/self/mountinfo']);
+  t.match(pts.stdout, /\bmax=256\b/, 'each devpts instance has a maximum');
+  const lowered = await run(['run', '--max-processes', '5', '--', 'sh', '-c', 'for i in 1 2 3 4 5 6; do sleep 1 & done 2>&1; wait']);
+  t.match(lowered.stdout + lowered.stderr, /fork|Resource temporarily unavailable/i, '--max-processes lowers it');
+});
+
 /** The pids controller's hierarchy: cgroup v1's own, or v2's when it offers pids. */
 function pidsHierarchy(): string | undefined {
   const lines = readFileSync('/proc/self/mountinfo', 'utf8').split('\n');

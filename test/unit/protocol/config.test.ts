@@ -107,7 +107,24 @@ t.test('a RAMFS may have a size; nothing else may', async (t) => {
     { op: 'root', kind: 'ramfs', size: 2 * 1024 * 1024 },
     { op: 'mount', kind: 'ramfs', target: '/tmp', readOnly: false, size: 4096 },
   ]);
-  t.equal(error({ layout: [{ type: 'root_mount', fs_type: 'RAMFS' }, { type: 'mount', target: '/tmp', fs_type: 'RAMFS', size: '1Q' }] }), 'x.json: layout[1].size: "1Q" is not a size (a positive number of bytes, with an optional k, M or G suffix)');
-  t.equal(error({ layout: [{ type: 'root_mount', fs_type: 'RAMFS' }, { type: 'mount', target: '/tmp', fs_type: 'RAMFS', size: 0 }] }), 'x.json: layout[1].size: 0 is not a size (a positive number of bytes, with an optional k, M or G suffix)');
+  t.equal(error({ layout: [{ type: 'root_mount', fs_type: 'RAMFS' }, { type: 'mount', target: '/tmp', fs_type: 'RAMFS', size: '1Q' }] }), 'x.json: layout[1].size: "1Q": not a size (use a number with an optional k, M or G suffix)');
+  t.equal(error({ layout: [{ type: 'root_mount', fs_type: 'RAMFS' }, { type: 'mount', target: '/tmp', fs_type: 'RAMFS', size: 0 }] }), 'x.json: layout[1].size: 0: must be more than 0 bytes');
   t.equal(error({ layout: [{ type: 'root_mount', fs_type: 'RAMFS' }, { type: 'mount', target: '/proc', fs_type: 'ProcFS', size: '1M' }] }), 'x.json: layout[1].size: only a RAMFS has a size');
+});
+
+t.test('network, publish, memory and cpus: defaults, values, and errors naming the value', async (t) => {
+  t.same(parse({}).network, { mode: 'none' }, 'a jailed config has no network unless it asks');
+  t.same(parse({ jail: false }).network, { mode: 'host' }, 'an unjailed one keeps the host\'s');
+  t.same(parse({ network: 'container:web' }).network, { mode: 'container', name: 'web' });
+  t.same(parse({ network: 'private', publish: ['8080:80', '5353:53/udp'] }).network, {
+    mode: 'private',
+    publish: [{ host: 8080, container: 80, protocol: 'tcp' }, { host: 5353, container: 53, protocol: 'udp' }],
+  });
+  t.same([parse({ memory: '64M' }).memory, parse({ memory: 1024 }).memory, parse({ memory: '1.5k' }).memory, parse({ cpus: 0.5 }).cpus], [64 * 2 ** 20, 1024, 1536, 0.5]);
+  t.equal(error({ network: 'bogus' }), 'x.json: network: "bogus": not a network mode (expected none, host, private or container:NAME)');
+  t.equal(error({ network: 'private', publish: ['70000:80'] }), 'x.json: publish[0]: "70000:80": ports are 1 to 65535');
+  t.equal(error({ publish: ['8080:80'] }), 'x.json: publish: ports can only be published with "network": "private"');
+  t.equal(error({ memory: '1Q' }), 'x.json: memory: "1Q": not a size (use a number with an optional k, M or G suffix)');
+  t.equal(error({ memory: 0 }), 'x.json: memory: 0: must be more than 0 bytes');
+  t.equal(error({ cpus: -1 }), 'x.json: cpus: -1: expected a number of CPUs above 0 (fractions allowed, e.g. 0.5)');
 });
