@@ -74,6 +74,8 @@ struct node {
   uint64_t refs;          // aliases whose parent is this node
   struct alias *names;    // first = the name used to reach it
   struct node *next_in_hash;
+  int32_t backing_id;     // passthrough.c: the kernel backing file all its opens share, or 0
+  uint32_t passthrough_opens, cached_opens;
 };
 extern struct node *root_node;
 void nodes_init(void);
@@ -108,6 +110,12 @@ void event_launch(const char *path, pid_t pid, uid_t uid, const char *refused);
 __attribute__((format(printf, 1, 2))) void event_log(const char *fmt, ...);
 void notify_path(const char *target);
 void exposed_unmount_all(void);
+
+// passthrough.c: kernel passthrough through a reply hook (gated on the kernel offering it).
+void passthrough_install(struct fuse_session *se);
+void passthrough_opened(struct node *n, int fd, bool regular, bool writes, int (*reopen)(void *), void *ctx);
+void passthrough_released(struct node *n, int fd);
+bool passthrough_enabled(void);
 
 // main.c
 __attribute__((noreturn, format(printf, 2, 3))) void die_failed(const char *code, const char *fmt, ...);

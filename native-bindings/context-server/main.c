@@ -129,6 +129,7 @@ int main (int argc, char **argv) {
   if (!session) die_failed("EINVAL", "serve: fuse_session_new failed");
   if (fuse_set_signal_handlers(session) != 0) die_failed("EIO", "serve: cannot install signal handlers");
   if (fuse_session_mount(session, opt_mountpoint) != 0) die_failed("EIO", "serve: mount %s failed", opt_mountpoint);
+  if (!getenv("FUSEJAIL_NO_PASSTHROUGH")) passthrough_install(session);
   control_send(json_pack("{s:s, s:i, s:i}", "event", "ready", "v", CONTROL_VERSION, "pid", (int) getpid()));
 
   // NOTE: our own threads must not take the signals meant to stop the session loop.

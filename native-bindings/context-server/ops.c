@@ -407,6 +407,17 @@ static void set_open_flags (struct fuse_file_info *fi, struct mount *m) {
   if ((fi->flags & O_ACCMODE) == O_RDONLY) fi->noflush = 1;
 }
 
+// How passthrough.c opens a node's backing file for reading and writing when it needs one.
+struct reopen {
+  struct mount *m;
+  const char *inner;
+};
+
+static int reopen_rdwr (void *ctx) {
+  struct reopen *r = ctx;
+  return mount_open(r->m, r->inner, O_RDWR);
+}
+
 static void op_open (fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
   struct at a;
   int rc = resolve_node(&a, ino);
@@ -424,11 +435,19 @@ static void op_open (fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) 
   }
   int fd = rc ? rc : mount_open(a.m, a.inner, fi->flags & OPEN_FLAGS);
   if (!rc && fd < 0) rc = fd;
-  if (!rc) set_open_flags(fi, a.m);
+  if (!rc) {
+    set_open_flags(fi, a.m);
+    struct reopen r = { a.m, a.inner };
+    passthrough_opened(a.node, fd, true, writes, reopen_rdwr, &r);
+  }
   done(&a);
   if (rc) return (void) fuse_reply_err(req, -rc);
   fi->fh = (uint64_t) fd;
-  if (fuse_reply_open(req, fi) == -ENOENT) close(fd);  // NOTE: the caller was interrupted
+  if (fuse_reply_open(req, fi) == -ENOENT) {
+    // NOTE: the caller was interrupted: the kernel never saw this open.
+    passthrough_released(node_of(ino), fd);
+    close(fd);
+  }
 }
 
 static void op_create (fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, struct fuse_file_info *fi) {
@@ -457,6 +476,8 @@ static void op_create (fuse_req_t req, fuse_ino_t parent, const char *name, mode
       e.attr = st;
       e.attr_timeout = e.entry_timeout = timeout(a.m);
       set_open_flags(fi, a.m);
+      struct reopen r = { a.m, a.inner };
+      passthrough_opened(n, fd, true, true, reopen_rdwr, &r);
     }
   }
   done(&a);
@@ -465,7 +486,10 @@ static void op_create (fuse_req_t req, fuse_ino_t parent, const char *name, mode
     return (void) fuse_reply_err(req, -rc);
   }
   fi->fh = (uint64_t) fd;
-  if (fuse_reply_create(req, &e, fi) == -ENOENT) close(fd);
+  if (fuse_reply_create(req, &e, fi) == -ENOENT) {
+    passthrough_released(node_of(e.ino), fd);
+    close(fd);
+  }
 }
 
 static void op_read (fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi) {
@@ -489,6 +513,7 @@ static void op_write_buf (fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *in
 static void op_flush (fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) { fuse_reply_err(req, 0); }
 
 static void op_release (fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
+  passthrough_released(node_of(ino), (int) fi->fh);
   close((int) fi->fh);
   fuse_reply_err(req, 0);
 }

@@ -157,3 +157,27 @@ t.test('objects are created with the caller\'s ownership; set-gid directories pa
   t.equal(sh(`stat -c %a '${c.root}/g/d'`).stdout.trim(), '2755', 'a new directory inherits set-gid');
   t.not(sh(`touch '${c.root}/f'`, 'nobody').status, 0, 'the root directory is not writable by others');
 });
+
+t.test('a file open for writing and for reading at once, in either order (one kernel io mode per inode)', { skip }, async (t) => {
+  const src = hostDir(t, 'modes');
+  const c = await startContext(t, [ramfsRoot(), { op: 'mkdir', path: '/w', mode: 0o755 }, { op: 'mount', mount: { type: 'bind', target: '/h', readOnly: false, source: src } }]);
+  for (const dir of [join(c.root, 'w'), join(c.root, 'h')]) {
+    const script = `
+import os
+p = '${dir}/f'
+w = os.open(p, os.O_WRONLY | os.O_CREAT, 0o644)
+os.write(w, b'one')
+r = os.open(p, os.O_RDONLY)
+a = os.read(r, 10)
+os.close(w)
+w2 = os.open(p, os.O_RDWR)
+os.pwrite(w2, b'two', 3)
+b = os.pread(r, 10, 0)
+os.close(r); os.close(w2)
+print(a.decode(), b.decode(), open(p).read())
+`;
+    const out = sh(`python3 -c "${script}"`);
+    t.equal(out.stdout.trim(), 'one onetwo onetwo', `${dir}: writer then reader, reader then writer`);
+  }
+  t.equal(readFileSync(join(src, 'f'), 'utf8'), 'onetwo');
+});
