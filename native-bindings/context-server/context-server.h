@@ -84,6 +84,7 @@ void nodes_unlock(void);
 struct node *node_of(fuse_ino_t ino);
 fuse_ino_t node_ino(struct node *n);
 char *node_path(struct node *n);
+char **node_paths(struct node *n);
 struct node *node_get(uint64_t mount_id, dev_t dev, ino_t ino, struct node *parent, const char *name);
 void node_forget(struct node *n, uint64_t count);
 struct node *node_child(struct node *parent, const char *name);
@@ -98,7 +99,7 @@ int locate_path(const char *path, int *fd, bool *dir);
 
 // policy.c
 void policy_set(bool jailed, json_t *allow);
-const char *policy_decide(const char *path, mode_t mode);
+const char *policy_decide(char *const *paths, mode_t mode, const char **path);
 
 // control.c
 extern struct fuse_session *session;

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -89,6 +90,12 @@ int main (int argc, char **argv) {
   main_thread = pthread_self();
   signal(SIGPIPE, SIG_IGN);
   umask(0);  // NOTE: the kernel applies the caller's umask before a request reaches us
+  // NOTE: one descriptor per open file and directory: take all the hard limit allows.
+  struct rlimit nofile;
+  if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
+    nofile.rlim_cur = nofile.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &nofile);
+  }
   if (fcntl(3, F_SETFD, FD_CLOEXEC) < 0) {
     fprintf(stderr, "fusejail-context-server: no control channel on fd 3\n");
     return 1;

@@ -425,16 +425,23 @@ static void op_open (fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) 
   bool writes = (fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC);
   if (!a.m) rc = -EISDIR;
   else if (writes && a.m->read_only) rc = -EROFS;
-  if (!rc && (fi->flags & FMODE_EXEC)) {
-    struct stat st;
-    rc = stat_at(&a, &st);
-    const char *refused = rc ? NULL : policy_decide(a.path, st.st_mode);
-    const struct fuse_ctx *c = fuse_req_ctx(req);
-    if (!rc) event_launch(a.path, c->pid, c->uid, refused);
-    if (refused) rc = -EPERM;
-  }
   int fd = rc ? rc : mount_open(a.m, a.inner, fi->flags & OPEN_FLAGS);
   if (!rc && fd < 0) rc = fd;
+  // NOTE: judged on the file just opened, so nothing can be swapped in between check and use.
+  struct stat st;
+  if (!rc && (fi->flags & FMODE_EXEC) && fstat(fd, &st) == 0) {
+    char **paths = node_paths(a.node);
+    const char *path = a.path;
+    const char *refused = paths ? policy_decide(paths, st.st_mode, &path) : "not-allowed";
+    const struct fuse_ctx *c = fuse_req_ctx(req);
+    event_launch(path, c->pid, c->uid, refused);
+    for (size_t i = 0; paths && paths[i]; i++) free(paths[i]);
+    free(paths);
+    if (refused) {
+      close(fd);
+      rc = -EPERM;
+    }
+  }
   if (!rc) {
     set_open_flags(fi, a.m);
     struct reopen r = { a.m, a.inner };
