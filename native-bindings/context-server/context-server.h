@@ -85,6 +85,7 @@ struct node *node_of(fuse_ino_t ino);
 fuse_ino_t node_ino(struct node *n);
 char *node_path(struct node *n);
 char **node_paths(struct node *n);
+fuse_ino_t *node_inos_of(uint64_t mount_id);
 struct node *node_get(uint64_t mount_id, dev_t dev, ino_t ino, struct node *parent, const char *name);
 void node_forget(struct node *n, uint64_t count);
 struct node *node_child(struct node *parent, const char *name);
@@ -95,7 +96,7 @@ struct node *node_find(uint64_t mount_id, dev_t dev, ino_t ino);
 // ops.c
 extern const struct fuse_lowlevel_ops context_ops;
 int layout_mkdir(const char *path, mode_t mode, char *err, size_t errlen);
-int locate_path(const char *path, int *fd, bool *dir);
+int locate_path(const char *path, int *fd, bool *dir, uint64_t *mount_id);
 
 // policy.c
 void policy_set(bool jailed, json_t *allow);

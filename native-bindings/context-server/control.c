@@ -263,11 +263,17 @@ static json_t *handle_request (json_t *req, int *rc, char *err, size_t errlen) {
     const char *path = json_string_value(json_object_get(req, "path"));
     int fd = -1;
     bool dir = false;
-    *rc = path ? locate_path(path, &fd, &dir) : -EINVAL;
+    uint64_t mount_id = 0;
+    *rc = path ? locate_path(path, &fd, &dir, &mount_id) : -EINVAL;
     if (*rc) {
       snprintf(err, errlen, "locate %s: %s", path ? path : "(none)", *rc == -EINVAL ? "neither a directory nor a regular file" : errno_name(-*rc));
       return NULL;
     }
+    // NOTE: another server writes these files from now on: what our kernel already holds of them
+    // (attributes, pages, listings, handed out for 86400 s) is dropped once here.
+    fuse_ino_t *inos = node_inos_of(mount_id);
+    for (size_t i = 0; inos && inos[i]; i++) fuse_lowlevel_notify_inval_inode(session, inos[i], 0, 0);
+    free(inos);
     int *grown = realloc(located, (nlocated + 1) * sizeof *located);
     if (grown) located = grown, located[nlocated++] = fd;
     char handle[64];

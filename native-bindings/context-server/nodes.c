@@ -309,3 +309,23 @@ char **node_paths (struct node *n) {
   pthread_mutex_unlock(&lock);
   return paths;
 }
+
+// The nodes of one mount (as inode numbers, to be used after the lock is released): NULL-ended.
+fuse_ino_t *node_inos_of (uint64_t mount_id) {
+  pthread_mutex_lock(&lock);
+  size_t n = 0, cap = 64;
+  fuse_ino_t *inos = malloc((cap + 1) * sizeof *inos);
+  for (size_t b = 0; b < key_buckets && inos; b++)
+    for (struct node *x = by_key[b]; x && inos; x = x->next_in_hash) {
+      if (x->mount_id != mount_id) continue;
+      if (n == cap) {
+        fuse_ino_t *grown = realloc(inos, (2 * cap + 1) * sizeof *inos);
+        if (!grown) break;
+        inos = grown, cap *= 2;
+      }
+      inos[n++] = node_ino(x);
+    }
+  if (inos) inos[n] = 0;
+  pthread_mutex_unlock(&lock);
+  return inos;
+}

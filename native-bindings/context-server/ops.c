@@ -832,7 +832,7 @@ int layout_mkdir (const char *path, mode_t mode, char *err, size_t errlen) {
 }
 
 // locate: the object at `path` beneath this root, held open for another server to mount.
-int locate_path (const char *path, int *fd, bool *dir) {
+int locate_path (const char *path, int *fd, bool *dir, uint64_t *mount_id) {
   struct at a = { 0 };
   int rc = resolve_path(&a, strdup(path));
   if (rc) return rc;
@@ -842,7 +842,7 @@ int locate_path (const char *path, int *fd, bool *dir) {
   else if (fstat(f, &st) < 0) rc = -errno;
   else if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode)) rc = -EINVAL;
   // NOTE: another server will write these files too: our kernel caches must not outlive that.
-  if (!rc) a.m->cache_long = false, *fd = f, *dir = S_ISDIR(st.st_mode);
+  if (!rc) a.m->cache_long = false, *fd = f, *dir = S_ISDIR(st.st_mode), *mount_id = a.m->id;
   else if (f >= 0) close(f);
   done(&a);
   return rc;

@@ -61,6 +61,8 @@ t.test('locate + handle: two servers share live files', { skip }, async (t) => {
   t.equal(readFileSync(join(b.root, 'shared/from-a'), 'utf8'), 'written in a');
   writeFileSync(join(b.root, 'shared/from-b'), 'written in b');
   t.equal(readFileSync(join(a.root, 'data/from-b'), 'utf8'), 'written in b', 'a write through one is seen in the other');
+  writeFileSync(join(b.root, 'shared/from-a'), 'rewritten in b, longer');
+  t.equal(readFileSync(join(a.root, 'data/from-a'), 'utf8'), 'rewritten in b, longer', 'what a had cached before locate is not served stale');
   t.equal((await rejection(a.server.ask({ op: 'locate', path: '/nope' })))?.code, 'ENOENT');
   sh(`mkfifo '${a.root}/fifo'`);
   t.equal((await rejection(a.server.ask({ op: 'locate', path: '/fifo' })))?.code, 'EINVAL');
