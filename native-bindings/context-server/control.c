@@ -132,11 +132,12 @@ void event_log (const char *fmt, ...) {
   if (send) enqueue(json_pack("{s:s, s:s, s:I}", "event", "log", "message", message, "dropped", (json_int_t) dropped));
 }
 
+// NOTE: a serve request carries the whole table and allow list: lines may be long (16 MiB at most).
 char *control_read_line (void) {
-  static char buf[1 << 16];
-  static size_t have;
+  static char *buf;
+  static size_t have, size;
   for (;;) {
-    char *nl = memchr(buf, '\n', have);
+    char *nl = buf ? memchr(buf, '\n', have) : NULL;
     if (nl) {
       size_t len = (size_t) (nl - buf);
       char *line = strndup(buf, len);
@@ -144,8 +145,15 @@ char *control_read_line (void) {
       have -= len + 1;
       return line;
     }
-    if (have == sizeof buf) have = 0;  // NOTE: an over-long line is dropped, not half-parsed
-    ssize_t n = read(control_fd, buf + have, sizeof buf - have);
+    if (have == size) {
+      if (size >= (16u << 20)) have = 0;  // NOTE: an over-long line is dropped, not half-parsed
+      else {
+        char *grown = realloc(buf, size ? size * 2 : 1 << 16);
+        if (!grown) return NULL;
+        buf = grown, size = size ? size * 2 : 1 << 16;
+      }
+    }
+    ssize_t n = read(control_fd, buf + have, size - have);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) return NULL;
     have += (size_t) n;
