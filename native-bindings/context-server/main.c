@@ -90,6 +90,8 @@ int main (int argc, char **argv) {
   main_thread = pthread_self();
   signal(SIGPIPE, SIG_IGN);
   umask(0);  // NOTE: the kernel applies the caller's umask before a request reaches us
+  // NOTE: the supervisor's working directory could lie under a mount we serve.
+  if (chdir("/") < 0) return 1;
   // NOTE: one descriptor per open file and directory: take all the hard limit allows.
   struct rlimit nofile;
   if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {

@@ -3,7 +3,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import type { Socket } from 'node:net';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { FusejailError } from '../errors.js';
+import { FusejailError, NativeMissing } from '../errors.js';
 import { Emitter, type IEvent } from '../event.js';
 import { CONTROL_VERSION, type ControlMessage, type ControlRequest, type LaunchEvent, type Located, type ServeRequest } from './table.js';
 
@@ -83,10 +83,17 @@ export class ContextServer {
         else resolve(msg);
       });
       void exited.then((exit) => resolve(new ContextServerFailed('EXITED', `the context server exited (${exit.signal ?? exit.code}) before it was ready: ${stderr.trim() || 'no output'}`)));
-      void spawnError.then((err) => resolve(new ContextServerFailed('SPAWN', `cannot start ${program}: ${err.message}`, { cause: err })));
+      void spawnError.then((err) =>
+        resolve(
+          (err as NodeJS.ErrnoException).code === 'ENOENT'
+            ? new NativeMissing(`${program} is missing (run make build)`, { cause: err })
+            : new ContextServerFailed('SPAWN', `cannot start ${program}: ${err.message}`, { cause: err }),
+        ),
+      );
     });
     channel.on('error', () => {});
-    channel.write(`${JSON.stringify({ v: CONTROL_VERSION, op: 'serve', ...request } satisfies ServeRequest)}\n`);
+    // NOTE: a spawn that failed (no pid) has no peer: writing would only raise EPIPE.
+    if (child.pid !== undefined) channel.write(`${JSON.stringify({ v: CONTROL_VERSION, op: 'serve', ...request } satisfies ServeRequest)}\n`);
     const msg = await first;
     if (msg instanceof Error) throw msg;
     if ('event' in msg && msg.event === 'ready') {

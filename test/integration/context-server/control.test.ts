@@ -166,3 +166,10 @@ t.test('links across mounts are EXDEV; a renamed directory keeps its children re
   t.equal(sh(`test -e '${c.root}/z/b'`).status, 1);
   t.equal(sh(`mv '${c.root}/z' '${c.root}/y' && ls '${c.root}/y' | wc -l`).stdout.trim(), '0');
 });
+
+t.test('a missing binary is NativeMissing', async (t) => {
+  const err = await rejection(
+    ContextServer.start({ mountpoint: '/nonexistent', fsname: 'x', table: [], exec: { jailed: false, allow: null } }, { program: '/nonexistent/context-server' }),
+  );
+  t.equal(err?.code, 'NATIVE_MISSING');
+});
