@@ -47,6 +47,7 @@ int table_add(struct mount *m, char *err, size_t errlen);
 int table_remove(const char *target, char *err, size_t errlen);
 void table_hide(const char *path);
 struct mount *table_root(void);
+struct mount *table_by_id(uint64_t id);
 void mount_free(struct mount *m);
 
 // backends.c: building a mount's descriptor from a ServedMount.
@@ -118,6 +119,7 @@ void passthrough_install(struct fuse_session *se);
 void passthrough_opened(struct node *n, int fd, bool regular, bool writes, int (*reopen)(void *), void *ctx);
 void passthrough_released(struct node *n, int fd);
 bool passthrough_enabled(void);
+int node_open_fd(struct node *n);
 
 // main.c
 __attribute__((noreturn, format(printf, 2, 3))) void die_failed(const char *code, const char *fmt, ...);

@@ -208,6 +208,15 @@ static void op_getattr (fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *f
   }
   struct at a;
   int rc = resolve_node(&a, ino);
+  if (rc == -ESTALE) {
+    int fd = node_open_fd(node_of(ino));
+    if (fd >= 0 && fstat(fd, &st) == 0) {
+      close(fd);
+      st.st_ino = node_of(ino)->serial;
+      return (void) fuse_reply_attr(req, &st, SHORT_TIMEOUT);
+    }
+    if (fd >= 0) close(fd);
+  }
   if (rc) return (void) fuse_reply_err(req, -rc);
   rc = stat_at(&a, &st);
   double t = timeout(a.m);
@@ -216,15 +225,34 @@ static void op_getattr (fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *f
   else fuse_reply_attr(req, &st, t);
 }
 
+// A node with no name left (a file unlinked while open) is reached through one of its open files.
+static int resolve_orphan (struct at *a, fuse_ino_t ino, int *obj) {
+  struct node *n = node_of(ino);
+  if (n->names || n == root_node || n->mount_id == 0) return -ESTALE;
+  *obj = node_open_fd(n);
+  if (*obj < 0) return -ESTALE;
+  pthread_rwlock_rdlock(&table_lock);
+  a->node = n;
+  a->path = NULL;
+  a->holder = a->m = table_by_id(n->mount_id);
+  a->inner = "/";
+  if (a->m) return 0;
+  done(a);
+  close(*obj);
+  return -ESTALE;
+}
+
 static int proc_path (char *buf, size_t len, int fd) { return snprintf(buf, len, "/proc/self/fd/%d", fd); }
 
 static void op_setattr (fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set, struct fuse_file_info *fi) {
   struct at a;
+  int obj = -1;
   int rc = resolve_node(&a, ino);
+  if (rc == -ESTALE) rc = resolve_orphan(&a, ino, &obj);
   if (rc) return (void) fuse_reply_err(req, -rc);
   if (!a.m) rc = -EPERM;
   else if (a.m->read_only) rc = -EROFS;
-  int obj = rc ? -1 : mount_open(a.m, a.inner, O_PATH | O_NOFOLLOW);
+  if (obj < 0) obj = rc ? -1 : mount_open(a.m, a.inner, O_PATH | O_NOFOLLOW);
   if (!rc && obj < 0) rc = obj;
   struct stat st;
   if (!rc && fstat(obj, &st) < 0) rc = -errno;
@@ -243,7 +271,8 @@ static void op_setattr (fuse_req_t req, fuse_ino_t ino, struct stat *attr, int t
     if (fchownat(obj, "", uid, gid, AT_EMPTY_PATH) < 0) rc = -errno;
   }
   if (!rc && (to_set & FUSE_SET_ATTR_SIZE)) {
-    int fd = fi ? (int) fi->fh : mount_open(a.m, a.inner, O_WRONLY);
+    int fd = fi ? (int) fi->fh : a.path ? mount_open(a.m, a.inner, O_WRONLY) : open(proc, O_WRONLY | O_CLOEXEC);
+    if (!fi && !a.path && fd < 0) fd = -errno;
     if (fd < 0) rc = fd;
     else if (ftruncate(fd, attr->st_size) < 0) rc = -errno;
     if (!fi && fd >= 0) close(fd);

@@ -46,6 +46,7 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static uint64_t init_unique = UINT64_MAX;
 static uint64_t open_uniques[64];
 static int32_t fd_backing[MAX_FD];   // by file handle (our fd): the backing id its reply carries
+static struct node *fd_node[MAX_FD]; // by file handle: the node it is open on
 
 static ssize_t hook_read (int fd, void *buf, size_t len, void *userdata) {
   ssize_t n = read(fd, buf, len);
@@ -155,14 +156,14 @@ void passthrough_opened (struct node *n, int fd, bool regular, bool writes, int 
   int32_t id = enabled && session_fd >= 0 && regular && fd < MAX_FD ? choose(n, fd, writes, reopen, ctx) : 0;
   if (id > 0) n->passthrough_opens++;
   else n->cached_opens++;
-  if (fd < MAX_FD) fd_backing[fd] = id;
+  if (fd < MAX_FD) fd_backing[fd] = id, fd_node[fd] = n;
   nodes_unlock();
 }
 
 void passthrough_released (struct node *n, int fd) {
   nodes_lock();
   int32_t id = fd < MAX_FD ? fd_backing[fd] : 0;
-  if (fd < MAX_FD) fd_backing[fd] = 0;
+  if (fd < MAX_FD) fd_backing[fd] = 0, fd_node[fd] = NULL;
   if (id > 0 && n->passthrough_opens > 0 && --n->passthrough_opens == 0) {
     uint32_t backing = (uint32_t) n->backing_id;
     ioctl(session_fd, BACKING_CLOSE, &backing);
@@ -174,3 +175,15 @@ void passthrough_released (struct node *n, int fd) {
 }
 
 bool passthrough_enabled (void) { return enabled; }
+
+// A new descriptor of a file open on `n`, or -1: how a file unlinked while open is still reached
+// (the kernel's fstat and fchmod of it come without a file handle).
+// NOTE: a scan, but only for nodes that have no name left.
+int node_open_fd (struct node *n) {
+  int fd = -1;
+  nodes_lock();
+  for (int i = 0; i < MAX_FD && fd < 0; i++)
+    if (fd_node[i] == n) fd = fcntl(i, F_DUPFD_CLOEXEC, 0);
+  nodes_unlock();
+  return fd;
+}

@@ -181,3 +181,21 @@ print(a.decode(), b.decode(), open(p).read())
   }
   t.equal(readFileSync(join(src, 'f'), 'utf8'), 'onetwo');
 });
+
+t.test('a file unlinked while open keeps working through its descriptor', { skip }, async (t) => {
+  const c = await startContext(t, [ramfsRoot(), { op: 'mkdir', path: '/w', mode: 0o777 }]);
+  const out = sh(`python3 -c "
+import os
+p = '${c.root}/w/unl'
+fd = os.open(p, os.O_RDWR | os.O_CREAT, 0o600)
+os.write(fd, b'gone')
+os.unlink(p)
+st = os.fstat(fd)
+os.fchmod(fd, 0o640)
+os.ftruncate(fd, 2)
+os.utime(fd, ns=(5, 6))
+st2 = os.fstat(fd)
+print(os.pread(fd, 10, 0).decode(), st.st_nlink, oct(st2.st_mode & 0o777), st2.st_size, st2.st_mtime_ns)
+"`);
+  t.equal(out.stdout.trim(), 'go 0 0o640 2 6', `fstat, fchmod, ftruncate, futimens (${out.stderr.trim()})`);
+});
