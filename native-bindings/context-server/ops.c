@@ -571,8 +571,10 @@ struct listing {
   } *e;
   uint64_t mount_id;
   dev_t dev;
-  int fd;                 // the directory, for readdirplus (one per open directory), or -1
+  int fd;                 // the directory (one per open directory), or -1 when only synthesised
   double timeout;
+  char *path;
+  bool loaded;
 };
 
 static void listing_add (struct listing *l, const char *name, ino_t ino, mode_t type, bool plain) {
@@ -582,59 +584,39 @@ static void listing_add (struct listing *l, const char *name, ino_t ino, mode_t 
   l->e[l->n++] = (struct entry) { strdup(name), ino, type, plain };
 }
 
+// NOTE: the listing is read at the first READDIR, not at OPENDIR: with cache_readdir a warm walk
+// opens directories without reading them, and must not pay for a listing it never uses.
 static void op_opendir (fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
   struct at a;
   int rc = resolve_node(&a, ino);
   if (rc) return (void) fuse_reply_err(req, -rc);
   struct listing *l = calloc(1, sizeof *l);
-  if (!l) {
+  if (!l || !(l->path = strdup(a.path))) {
+    free(l);
     done(&a);
     return (void) fuse_reply_err(req, ENOMEM);
   }
   l->dir = a.node;
   l->fd = -1;
   l->timeout = timeout(a.m);
-  listing_add(l, ".", 1, S_IFDIR, false);
-  listing_add(l, "..", 1, S_IFDIR, false);
   if (a.m) {
-    int fd = mount_open(a.m, a.inner, O_RDONLY | O_DIRECTORY);
-    DIR *d = fd < 0 ? NULL : fdopendir(fd);
-    if (!d) rc = fd < 0 ? fd : -errno;
-    if (d) {
-      struct stat st;
-      if (fstat(fd, &st) == 0) l->dev = st.st_dev;
-      l->mount_id = a.m->id;
-      struct dirent *de;
-      while ((de = readdir(d))) {
-        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0) continue;
-        char *child = join(a.path, de->d_name);
-        if (child && !table_hidden(child)) listing_add(l, de->d_name, de->d_ino, (mode_t) DTTOIF(de->d_type), !table_busy(child));
-        free(child);
-      }
-      l->fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
-      closedir(d);
-    } else if (fd >= 0) {
-      close(fd);
+    l->mount_id = a.m->id;
+    l->fd = mount_open(a.m, a.inner, O_RDONLY | O_DIRECTORY);
+    struct stat st;
+    if (l->fd >= 0 && fstat(l->fd, &st) == 0) l->dev = st.st_dev;
+    if (l->fd < 0) {
+      char **names;
+      int count = table_child_names(a.path, &names);
+      for (int i = 0; i < count; i++) free(names[i]);
+      free(names);
+      // NOTE: a directory only synthesised lists its mount targets.
+      if (l->fd != -ENOENT || count == 0) rc = l->fd;
     }
   }
-  char **names;
-  int count = table_child_names(a.path, &names);
-  if (rc == -ENOENT && count > 0) rc = 0;
-  for (int i = 0; i < count; i++) {
-    bool seen = false;
-    for (size_t j = 2; j < l->n && !seen; j++) seen = strcmp(l->e[j].name, names[i]) == 0;
-    char *child = join(a.path, names[i]);
-    if (!seen && child && !table_hidden(child)) listing_add(l, names[i], 0, 0, false);
-    free(child);
-    free(names[i]);
-  }
-  free(names);
   if (!a.m || a.m->cache_long) fi->keep_cache = fi->cache_readdir = 1;
   done(&a);
   if (rc) {
-    for (size_t i = 0; i < l->n; i++) free(l->e[i].name);
-    if (l->fd >= 0) close(l->fd);
-    free(l->e);
+    free(l->path);
     free(l);
     return (void) fuse_reply_err(req, -rc);
   }
@@ -642,8 +624,44 @@ static void op_opendir (fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *f
   fuse_reply_open(req, fi);
 }
 
+// Backend names (hidden ones left out) and the mount targets below, read once per open directory.
+static void listing_load (struct listing *l) {
+  l->loaded = true;
+  listing_add(l, ".", 1, S_IFDIR, false);
+  listing_add(l, "..", 1, S_IFDIR, false);
+  pthread_rwlock_rdlock(&table_lock);
+  int fd = l->fd >= 0 ? fcntl(l->fd, F_DUPFD_CLOEXEC, 0) : -1;
+  DIR *d = fd < 0 ? NULL : fdopendir(fd);
+  if (d) {
+    rewinddir(d);
+    struct dirent *de;
+    while ((de = readdir(d))) {
+      if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0) continue;
+      char *child = join(l->path, de->d_name);
+      if (child && !table_hidden(child)) listing_add(l, de->d_name, de->d_ino, (mode_t) DTTOIF(de->d_type), !table_busy(child));
+      free(child);
+    }
+    closedir(d);
+  } else if (fd >= 0) {
+    close(fd);
+  }
+  char **names;
+  int count = table_child_names(l->path, &names);
+  for (int i = 0; i < count; i++) {
+    bool seen = false;
+    for (size_t j = 2; j < l->n && !seen; j++) seen = strcmp(l->e[j].name, names[i]) == 0;
+    char *child = join(l->path, names[i]);
+    if (!seen && child && !table_hidden(child)) listing_add(l, names[i], 0, 0, false);
+    free(child);
+    free(names[i]);
+  }
+  free(names);
+  pthread_rwlock_unlock(&table_lock);
+}
+
 static void list (fuse_req_t req, size_t size, off_t off, struct fuse_file_info *fi, bool plus) {
   struct listing *l = (struct listing *) (uintptr_t) fi->fh;
+  if (!l->loaded) listing_load(l);
   char *buf = malloc(size);
   if (!buf) return (void) fuse_reply_err(req, ENOMEM);
   size_t pos = 0;
@@ -692,6 +710,7 @@ static void op_releasedir (fuse_req_t req, fuse_ino_t ino, struct fuse_file_info
   struct listing *l = (struct listing *) (uintptr_t) fi->fh;
   for (size_t i = 0; i < l->n; i++) free(l->e[i].name);
   if (l->fd >= 0) close(l->fd);
+  free(l->path);
   free(l->e);
   free(l);
   fuse_reply_err(req, 0);
