@@ -496,7 +496,9 @@ static void op_create (fuse_req_t req, fuse_ino_t parent, const char *name, mode
   int fd = -1;
   if (!rc && dir < 0) rc = dir;
   if (!rc) {
-    fd = openat(dir, last, (fi->flags & OPEN_FLAGS) | O_CREAT | O_NOFOLLOW | O_CLOEXEC, mode & 07777);
+    // NOTE: always O_EXCL: the kernel sends CREATE for a name it believes absent; a file another
+    // writer made meanwhile must not be opened past its permissions nor given to the caller.
+    fd = openat(dir, last, (fi->flags & OPEN_FLAGS) | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode & 07777);
     rc = fd < 0 ? -errno : own(req, dir, last, false);
   }
   if (dir >= 0) close(dir);
