@@ -66,7 +66,8 @@ export class ContextServer {
     const child = spawn(program, [], { stdio: ['ignore', 'ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4096)));
-    const exited = new Promise<ServerExit>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+    // NOTE: 'close', not 'exit': it comes after the last line and stderr byte have been read.
+    const exited = new Promise<ServerExit>((resolve) => child.once('close', (code, signal) => resolve({ code, signal })));
     const spawnError = new Promise<Error>((resolve) => child.once('error', resolve));
     const channel = child.stdio[3] as Socket;
     const lines = createInterface({ input: channel });

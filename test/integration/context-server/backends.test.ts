@@ -92,6 +92,7 @@ t.test('copy: the host tree read until written, then private', { skip }, async (
   const src = hostDir(t, 'copy');
   mkdirSync(join(src, 'd'));
   writeFileSync(join(src, 'd/f'), 'host');
+  writeFileSync(join(src, 'd/g'), 'host g');
   const file = join(hostDir(t, 'copyfile'), 'single');
   writeFileSync(file, 'single host file');
   const c = await startContext(t, [
@@ -105,8 +106,12 @@ t.test('copy: the host tree read until written, then private', { skip }, async (
   t.equal(readFileSync(join(c.root, 'c/d/f'), 'utf8'), 'mine');
   t.equal(readFileSync(join(src, 'd/f'), 'utf8'), 'host', 'the host is unchanged after a write');
   t.equal(code(() => statSync(join(src, 'new'))), 'ENOENT');
-  t.equal(sh(`rm '${c.root}/c/d/f' && ls '${c.root}/c/d'`).stdout, '', 'a removal is private too');
+  t.equal(sh(`rm '${c.root}/c/d/f' && ls '${c.root}/c/d'`).stdout, 'g\n', 'a removal is private too');
   t.equal(readFileSync(join(src, 'd/f'), 'utf8'), 'host');
+  t.equal(sh(`rm -r '${c.root}/c/d' && mkdir '${c.root}/c/d' && ls -A '${c.root}/c/d' | wc -l`).stdout.trim(), '0', 'a directory made again over a removed one is empty (opaque)');
+  t.equal(readFileSync(join(src, 'd/g'), 'utf8'), 'host g');
+  t.equal(sh(`mv '${c.root}/c/new' '${c.root}/c/d/moved' && cat '${c.root}/c/d/moved'`).stdout, 'new', 'renames inside a copy');
+  t.match(sh(`df -B1 --output=size '${c.root}/c' | tail -1`).stdout.trim(), String(1 << 20), 'df of a copy shows its size');
   t.equal(readFileSync(join(c.root, 'one'), 'utf8'), 'single host file');
   writeFileSync(join(c.root, 'one'), 'changed');
   t.equal(readFileSync(file, 'utf8'), 'single host file', 'a single-file copy is private');
