@@ -72,6 +72,8 @@ export class ContextServer {
     const channel = child.stdio[3] as Socket;
     const lines = createInterface({ input: channel });
     let server: ContextServer | undefined;
+    // NOTE: lines that arrive with `ready` wait one turn, so the caller can subscribe first.
+    let early: ControlMessage[] | undefined;
     const first = new Promise<ControlMessage | Error>((resolve) => {
       lines.on('line', (line) => {
         let msg: ControlMessage;
@@ -80,8 +82,19 @@ export class ContextServer {
         } catch {
           return;
         }
-        if (server) server.receive(msg);
-        else resolve(msg);
+        if (early) early.push(msg);
+        else if (server) server.receive(msg);
+        else if (!('event' in msg) || msg.event !== 'ready') resolve(msg);
+        else {
+          server = new ContextServer(child, channel, msg.pid, exited);
+          early = [];
+          setImmediate(() => {
+            const held = early ?? [];
+            early = undefined;
+            for (const m of held) server!.receive(m);
+          });
+          resolve(msg);
+        }
       });
       void exited.then((exit) => resolve(new ContextServerFailed('EXITED', `the context server exited (${exit.signal ?? exit.code}) before it was ready: ${stderr.trim() || 'no output'}`)));
       void spawnError.then((err) =>
@@ -92,15 +105,14 @@ export class ContextServer {
         ),
       );
     });
+    // NOTE: a server that dies may reset the socket; its exit says what happened.
     channel.on('error', () => {});
+    lines.on('error', () => {});
     // NOTE: a spawn that failed (no pid) has no peer: writing would only raise EPIPE.
     if (child.pid !== undefined) channel.write(`${JSON.stringify({ v: CONTROL_VERSION, op: 'serve', ...request } satisfies ServeRequest)}\n`);
     const msg = await first;
     if (msg instanceof Error) throw msg;
-    if ('event' in msg && msg.event === 'ready') {
-      server = new ContextServer(child, channel, msg.pid, exited);
-      return server;
-    }
+    if (server) return server;
     child.kill('SIGKILL');
     if ('event' in msg && msg.event === 'failed') throw new ContextServerFailed(msg.error.code, msg.error.message);
     throw new ContextServerFailed('EPROTO', `the context server answered ${JSON.stringify(msg)} instead of ready`);
