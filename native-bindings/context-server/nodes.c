@@ -230,7 +230,9 @@ static void move_alias (struct alias *a, struct node *parent, const char *name) 
 void node_rename (struct node *p1, const char *n1, struct node *p2, const char *n2, bool exchange) {
   pthread_mutex_lock(&lock);
   struct alias *a = find_alias(p1, n1), *b = find_alias(p2, n2);
-  if (exchange && a && b) {
+  if (a && a == b) {
+    // NOTE: a name renamed onto itself: nothing moves.
+  } else if (exchange && a && b) {
     // NOTE: both names swap at once; each parent keeps the same number of names.
     unhash_alias(a);
     unhash_alias(b);
