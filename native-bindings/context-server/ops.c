@@ -82,8 +82,10 @@ static int resolve_child (struct at *a, fuse_ino_t parent, const char *name, boo
   struct node *p = node_of(parent);
   char *dir = node_path(p);
   a->node = NULL;
-  int rc = resolve_path(a, dir ? join(dir, name) : NULL);
+  if (!dir) return -ENOENT;  // NOTE: the parent was removed meanwhile
+  int rc = resolve_path(a, join(dir, name));
   free(dir);
+  // NOTE: a hidden name cannot be made to exist either.
   if (rc) return rc == -ENOENT && creating ? -EPERM : rc;
   if (table_busy(a->path)) rc = creating ? -EEXIST : -EBUSY;
   else if (a->m->read_only) rc = -EROFS;
