@@ -56,7 +56,11 @@ int backends_init (char *err, size_t errlen) {
 int mount_open (struct mount *m, const char *inner, int flags) {
   if (inner[1] != '\0') {
     int fd = sys_openat2(m->root_fd, inner + 1, flags | O_NOFOLLOW, 0, BENEATH);
-    return fd < 0 ? -errno : fd;
+    if (fd >= 0) return fd;
+    int err = errno;
+    // NOTE: a directory of ours that is a symlink on the host now: swapped in behind our back.
+    if (err == ELOOP && m->host) event_log("%s: a symlink met on the way to %s (ELOOP): not followed", m->target, inner);
+    return -err;
   }
   if (flags & O_PATH) {
     int fd = fcntl(m->root_fd, F_DUPFD_CLOEXEC, 0);

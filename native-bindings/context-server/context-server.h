@@ -47,6 +47,7 @@ int table_add(struct mount *m, char *err, size_t errlen);
 int table_remove(const char *target, char *err, size_t errlen);
 void table_hide(const char *path);
 struct mount *table_root(void);
+struct mount *table_by_id(uint64_t id);
 void mount_free(struct mount *m);
 
 // backends.c: building a mount's descriptor from a ServedMount.
@@ -74,6 +75,8 @@ struct node {
   uint64_t refs;          // aliases whose parent is this node
   struct alias *names;    // first = the name used to reach it
   struct node *next_in_hash;
+  int32_t backing_id;     // passthrough.c: the kernel backing file all its opens share, or 0
+  uint32_t passthrough_opens, cached_opens;
 };
 extern struct node *root_node;
 void nodes_init(void);
@@ -82,6 +85,8 @@ void nodes_unlock(void);
 struct node *node_of(fuse_ino_t ino);
 fuse_ino_t node_ino(struct node *n);
 char *node_path(struct node *n);
+char **node_paths(struct node *n);
+fuse_ino_t *node_inos_of(uint64_t mount_id);
 struct node *node_get(uint64_t mount_id, dev_t dev, ino_t ino, struct node *parent, const char *name);
 void node_forget(struct node *n, uint64_t count);
 struct node *node_child(struct node *parent, const char *name);
@@ -92,7 +97,7 @@ struct node *node_find(uint64_t mount_id, dev_t dev, ino_t ino);
 // ops.c
 extern const struct fuse_lowlevel_ops context_ops;
 int layout_mkdir(const char *path, mode_t mode, char *err, size_t errlen);
-int locate_path(const char *path, int *fd, bool *dir);
+int locate_path(const char *path, int *fd, bool *dir, uint64_t *mount_id);
 
 // hostview.c: a host process following a container's symlink stays inside the root.
 bool hostview_leads_out(const char *target);
@@ -101,7 +106,7 @@ int hostview_link(const char *link_path, const char *target, char *out, size_t l
 
 // policy.c
 void policy_set(bool jailed, json_t *allow);
-const char *policy_decide(const char *path, mode_t mode);
+const char *policy_decide(char *const *paths, mode_t mode, const char **path);
 
 // control.c
 extern struct fuse_session *session;
@@ -113,6 +118,13 @@ void event_launch(const char *path, pid_t pid, uid_t uid, const char *refused);
 __attribute__((format(printf, 1, 2))) void event_log(const char *fmt, ...);
 void notify_path(const char *target);
 void exposed_unmount_all(void);
+
+// passthrough.c: kernel passthrough through a reply hook (gated on the kernel offering it).
+void passthrough_install(struct fuse_session *se);
+void passthrough_opened(struct node *n, int fd, bool regular, bool writes, int (*reopen)(void *), void *ctx);
+void passthrough_released(struct node *n, int fd);
+bool passthrough_enabled(void);
+int node_open_fd(struct node *n);
 
 // main.c
 __attribute__((noreturn, format(printf, 2, 3))) void die_failed(const char *code, const char *fmt, ...);

@@ -132,11 +132,12 @@ void event_log (const char *fmt, ...) {
   if (send) enqueue(json_pack("{s:s, s:s, s:I}", "event", "log", "message", message, "dropped", (json_int_t) dropped));
 }
 
+// NOTE: a serve request carries the whole table and allow list: lines may be long (16 MiB at most).
 char *control_read_line (void) {
-  static char buf[1 << 16];
-  static size_t have;
+  static char *buf;
+  static size_t have, size;
   for (;;) {
-    char *nl = memchr(buf, '\n', have);
+    char *nl = buf ? memchr(buf, '\n', have) : NULL;
     if (nl) {
       size_t len = (size_t) (nl - buf);
       char *line = strndup(buf, len);
@@ -144,8 +145,15 @@ char *control_read_line (void) {
       have -= len + 1;
       return line;
     }
-    if (have == sizeof buf) have = 0;  // NOTE: an over-long line is dropped, not half-parsed
-    ssize_t n = read(control_fd, buf + have, sizeof buf - have);
+    if (have == size) {
+      if (size >= (16u << 20)) have = 0;  // NOTE: an over-long line is dropped, not half-parsed
+      else {
+        char *grown = realloc(buf, size ? size * 2 : 1 << 16);
+        if (!grown) return NULL;
+        buf = grown, size = size ? size * 2 : 1 << 16;
+      }
+    }
+    ssize_t n = read(control_fd, buf + have, size - have);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) return NULL;
     have += (size_t) n;
@@ -263,11 +271,17 @@ static json_t *handle_request (json_t *req, int *rc, char *err, size_t errlen) {
     const char *path = json_string_value(json_object_get(req, "path"));
     int fd = -1;
     bool dir = false;
-    *rc = path ? locate_path(path, &fd, &dir) : -EINVAL;
+    uint64_t mount_id = 0;
+    *rc = path ? locate_path(path, &fd, &dir, &mount_id) : -EINVAL;
     if (*rc) {
       snprintf(err, errlen, "locate %s: %s", path ? path : "(none)", *rc == -EINVAL ? "neither a directory nor a regular file" : errno_name(-*rc));
       return NULL;
     }
+    // NOTE: another server writes these files from now on: what our kernel already holds of them
+    // (attributes, pages, listings, handed out for 86400 s) is dropped once here.
+    fuse_ino_t *inos = node_inos_of(mount_id);
+    for (size_t i = 0; inos && inos[i]; i++) fuse_lowlevel_notify_inval_inode(session, inos[i], 0, 0);
+    free(inos);
     int *grown = realloc(located, (nlocated + 1) * sizeof *located);
     if (grown) located = grown, located[nlocated++] = fd;
     char handle[64];

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -89,6 +90,14 @@ int main (int argc, char **argv) {
   main_thread = pthread_self();
   signal(SIGPIPE, SIG_IGN);
   umask(0);  // NOTE: the kernel applies the caller's umask before a request reaches us
+  // NOTE: the supervisor's working directory could lie under a mount we serve.
+  if (chdir("/") < 0) return 1;
+  // NOTE: one descriptor per open file and directory: take all the hard limit allows.
+  struct rlimit nofile;
+  if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
+    nofile.rlim_cur = nofile.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &nofile);
+  }
   if (fcntl(3, F_SETFD, FD_CLOEXEC) < 0) {
     fprintf(stderr, "fusejail-context-server: no control channel on fd 3\n");
     return 1;
@@ -129,6 +138,7 @@ int main (int argc, char **argv) {
   if (!session) die_failed("EINVAL", "serve: fuse_session_new failed");
   if (fuse_set_signal_handlers(session) != 0) die_failed("EIO", "serve: cannot install signal handlers");
   if (fuse_session_mount(session, opt_mountpoint) != 0) die_failed("EIO", "serve: mount %s failed", opt_mountpoint);
+  if (!getenv("FUSEJAIL_NO_PASSTHROUGH")) passthrough_install(session);
   control_send(json_pack("{s:s, s:i, s:i}", "event", "ready", "v", CONTROL_VERSION, "pid", (int) getpid()));
 
   // NOTE: our own threads must not take the signals meant to stop the session loop.

@@ -230,7 +230,9 @@ static void move_alias (struct alias *a, struct node *parent, const char *name) 
 void node_rename (struct node *p1, const char *n1, struct node *p2, const char *n2, bool exchange) {
   pthread_mutex_lock(&lock);
   struct alias *a = find_alias(p1, n1), *b = find_alias(p2, n2);
-  if (exchange && a && b) {
+  if (a && a == b) {
+    // NOTE: a name renamed onto itself: nothing moves.
+  } else if (exchange && a && b) {
     // NOTE: both names swap at once; each parent keeps the same number of names.
     unhash_alias(a);
     unhash_alias(b);
@@ -256,29 +258,76 @@ void node_rename (struct node *p1, const char *n1, struct node *p2, const char *
   pthread_mutex_unlock(&lock);
 }
 
-// The node's path in the tree ("/" for the root), or NULL when it has no name left.
-char *node_path (struct node *n) {
-  pthread_mutex_lock(&lock);
+static char *path_locked (struct node *n) {
   size_t len = 0, depth = 0;
   for (struct node *p = n; p != root_node; p = p->names->parent) {
-    if (!p->names || ++depth > 4096) {
-      pthread_mutex_unlock(&lock);
-      return NULL;
-    }
+    if (!p->names || ++depth > 4096) return NULL;
     len += strlen(p->names->name) + 1;
   }
   char *path = malloc(len + 2);
-  if (path) {
-    path[len] = '\0';
-    size_t end = len;
-    for (struct node *p = n; p != root_node; p = p->names->parent) {
-      size_t l = strlen(p->names->name);
-      end -= l;
-      memcpy(path + end, p->names->name, l);
-      path[--end] = '/';
-    }
-    if (len == 0) strcpy(path, "/");
+  if (!path) return NULL;
+  path[len] = '\0';
+  size_t end = len;
+  for (struct node *p = n; p != root_node; p = p->names->parent) {
+    size_t l = strlen(p->names->name);
+    end -= l;
+    memcpy(path + end, p->names->name, l);
+    path[--end] = '/';
   }
+  if (len == 0) strcpy(path, "/");
+  return path;
+}
+
+// The node's path in the tree ("/" for the root), or NULL when it has no name left.
+char *node_path (struct node *n) {
+  pthread_mutex_lock(&lock);
+  char *path = path_locked(n);
   pthread_mutex_unlock(&lock);
   return path;
+}
+
+// Every path a node is known by (a hard-linked file has several): NULL-terminated, caller frees.
+char **node_paths (struct node *n) {
+  pthread_mutex_lock(&lock);
+  size_t count = 0;
+  for (struct alias *a = n->names; a; a = a->next_of_node) count++;
+  char **paths = calloc(count + 2, sizeof *paths);
+  size_t i = 0;
+  if (paths && n == root_node) paths[i++] = strdup("/");
+  for (struct alias *a = n->names; a && paths; a = a->next_of_node) {
+    char *dir = path_locked(a->parent);
+    if (!dir) continue;
+    size_t dl = strlen(dir), nl = strlen(a->name);
+    char *p = malloc(dl + nl + 2);
+    if (p) {
+      memcpy(p, dir, dl);
+      size_t o = dl == 1 ? 0 : dl;
+      p[o] = '/';
+      memcpy(p + o + 1, a->name, nl + 1);
+      paths[i++] = p;
+    }
+    free(dir);
+  }
+  pthread_mutex_unlock(&lock);
+  return paths;
+}
+
+// The nodes of one mount (as inode numbers, to be used after the lock is released): NULL-ended.
+fuse_ino_t *node_inos_of (uint64_t mount_id) {
+  pthread_mutex_lock(&lock);
+  size_t n = 0, cap = 64;
+  fuse_ino_t *inos = malloc((cap + 1) * sizeof *inos);
+  for (size_t b = 0; b < key_buckets && inos; b++)
+    for (struct node *x = by_key[b]; x && inos; x = x->next_in_hash) {
+      if (x->mount_id != mount_id) continue;
+      if (n == cap) {
+        fuse_ino_t *grown = realloc(inos, (2 * cap + 1) * sizeof *inos);
+        if (!grown) break;
+        inos = grown, cap *= 2;
+      }
+      inos[n++] = node_ino(x);
+    }
+  if (inos) inos[n] = 0;
+  pthread_mutex_unlock(&lock);
+  return inos;
 }

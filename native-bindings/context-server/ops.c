@@ -82,8 +82,10 @@ static int resolve_child (struct at *a, fuse_ino_t parent, const char *name, boo
   struct node *p = node_of(parent);
   char *dir = node_path(p);
   a->node = NULL;
-  int rc = resolve_path(a, dir ? join(dir, name) : NULL);
+  if (!dir) return -ENOENT;  // NOTE: the parent was removed meanwhile
+  int rc = resolve_path(a, join(dir, name));
   free(dir);
+  // NOTE: a hidden name cannot be made to exist either.
   if (rc) return rc == -ENOENT && creating ? -EPERM : rc;
   if (table_busy(a->path)) rc = creating ? -EEXIST : -EBUSY;
   else if (a->m->read_only) rc = -EROFS;
@@ -208,6 +210,15 @@ static void op_getattr (fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *f
   }
   struct at a;
   int rc = resolve_node(&a, ino);
+  if (rc == -ESTALE) {
+    int fd = node_open_fd(node_of(ino));
+    if (fd >= 0 && fstat(fd, &st) == 0) {
+      close(fd);
+      st.st_ino = node_of(ino)->serial;
+      return (void) fuse_reply_attr(req, &st, SHORT_TIMEOUT);
+    }
+    if (fd >= 0) close(fd);
+  }
   if (rc) return (void) fuse_reply_err(req, -rc);
   rc = stat_at(&a, &st);
   double t = timeout(a.m);
@@ -216,15 +227,34 @@ static void op_getattr (fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *f
   else fuse_reply_attr(req, &st, t);
 }
 
+// A node with no name left (a file unlinked while open) is reached through one of its open files.
+static int resolve_orphan (struct at *a, fuse_ino_t ino, int *obj) {
+  struct node *n = node_of(ino);
+  if (n->names || n == root_node || n->mount_id == 0) return -ESTALE;
+  *obj = node_open_fd(n);
+  if (*obj < 0) return -ESTALE;
+  pthread_rwlock_rdlock(&table_lock);
+  a->node = n;
+  a->path = NULL;
+  a->holder = a->m = table_by_id(n->mount_id);
+  a->inner = "/";
+  if (a->m) return 0;
+  done(a);
+  close(*obj);
+  return -ESTALE;
+}
+
 static int proc_path (char *buf, size_t len, int fd) { return snprintf(buf, len, "/proc/self/fd/%d", fd); }
 
 static void op_setattr (fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set, struct fuse_file_info *fi) {
   struct at a;
+  int obj = -1;
   int rc = resolve_node(&a, ino);
+  if (rc == -ESTALE) rc = resolve_orphan(&a, ino, &obj);
   if (rc) return (void) fuse_reply_err(req, -rc);
   if (!a.m) rc = -EPERM;
   else if (a.m->read_only) rc = -EROFS;
-  int obj = rc ? -1 : mount_open(a.m, a.inner, O_PATH | O_NOFOLLOW);
+  if (obj < 0) obj = rc ? -1 : mount_open(a.m, a.inner, O_PATH | O_NOFOLLOW);
   if (!rc && obj < 0) rc = obj;
   struct stat st;
   if (!rc && fstat(obj, &st) < 0) rc = -errno;
@@ -243,7 +273,8 @@ static void op_setattr (fuse_req_t req, fuse_ino_t ino, struct stat *attr, int t
     if (fchownat(obj, "", uid, gid, AT_EMPTY_PATH) < 0) rc = -errno;
   }
   if (!rc && (to_set & FUSE_SET_ATTR_SIZE)) {
-    int fd = fi ? (int) fi->fh : mount_open(a.m, a.inner, O_WRONLY);
+    int fd = fi ? (int) fi->fh : a.path ? mount_open(a.m, a.inner, O_WRONLY) : open(proc, O_WRONLY | O_CLOEXEC);
+    if (!fi && !a.path && fd < 0) fd = -errno;
     if (fd < 0) rc = fd;
     else if (ftruncate(fd, attr->st_size) < 0) rc = -errno;
     if (!fi && fd >= 0) close(fd);
@@ -410,6 +441,17 @@ static void set_open_flags (struct fuse_file_info *fi, struct mount *m) {
   if ((fi->flags & O_ACCMODE) == O_RDONLY) fi->noflush = 1;
 }
 
+// How passthrough.c opens a node's backing file for reading and writing when it needs one.
+struct reopen {
+  struct mount *m;
+  const char *inner;
+};
+
+static int reopen_rdwr (void *ctx) {
+  struct reopen *r = ctx;
+  return mount_open(r->m, r->inner, O_RDWR);
+}
+
 static void op_open (fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
   struct at a;
   int rc = resolve_node(&a, ino);
@@ -417,21 +459,36 @@ static void op_open (fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) 
   bool writes = (fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC);
   if (!a.m) rc = -EISDIR;
   else if (writes && a.m->read_only) rc = -EROFS;
-  if (!rc && (fi->flags & FMODE_EXEC)) {
-    struct stat st;
-    rc = stat_at(&a, &st);
-    const char *refused = rc ? NULL : policy_decide(a.path, st.st_mode);
-    const struct fuse_ctx *c = fuse_req_ctx(req);
-    if (!rc) event_launch(a.path, c->pid, c->uid, refused);
-    if (refused) rc = -EPERM;
-  }
   int fd = rc ? rc : mount_open(a.m, a.inner, fi->flags & OPEN_FLAGS);
   if (!rc && fd < 0) rc = fd;
-  if (!rc) set_open_flags(fi, a.m);
+  // NOTE: judged on the file just opened, so nothing can be swapped in between check and use.
+  struct stat st;
+  if (!rc && (fi->flags & FMODE_EXEC) && fstat(fd, &st) == 0) {
+    char **paths = node_paths(a.node);
+    const char *path = a.path;
+    const char *refused = paths ? policy_decide(paths, st.st_mode, &path) : "not-allowed";
+    const struct fuse_ctx *c = fuse_req_ctx(req);
+    event_launch(path, c->pid, c->uid, refused);
+    for (size_t i = 0; paths && paths[i]; i++) free(paths[i]);
+    free(paths);
+    if (refused) {
+      close(fd);
+      rc = -EPERM;
+    }
+  }
+  if (!rc) {
+    set_open_flags(fi, a.m);
+    struct reopen r = { a.m, a.inner };
+    passthrough_opened(a.node, fd, true, writes, reopen_rdwr, &r);
+  }
   done(&a);
   if (rc) return (void) fuse_reply_err(req, -rc);
   fi->fh = (uint64_t) fd;
-  if (fuse_reply_open(req, fi) == -ENOENT) close(fd);  // NOTE: the caller was interrupted
+  if (fuse_reply_open(req, fi) == -ENOENT) {
+    // NOTE: the caller was interrupted: the kernel never saw this open.
+    passthrough_released(node_of(ino), fd);
+    close(fd);
+  }
 }
 
 static void op_create (fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, struct fuse_file_info *fi) {
@@ -444,7 +501,9 @@ static void op_create (fuse_req_t req, fuse_ino_t parent, const char *name, mode
   int fd = -1;
   if (!rc && dir < 0) rc = dir;
   if (!rc) {
-    fd = openat(dir, last, (fi->flags & OPEN_FLAGS) | O_CREAT | O_NOFOLLOW | O_CLOEXEC, mode & 07777);
+    // NOTE: always O_EXCL: the kernel sends CREATE for a name it believes absent; a file another
+    // writer made meanwhile must not be opened past its permissions nor given to the caller.
+    fd = openat(dir, last, (fi->flags & OPEN_FLAGS) | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode & 07777);
     rc = fd < 0 ? -errno : own(req, dir, last, false);
   }
   if (dir >= 0) close(dir);
@@ -460,6 +519,8 @@ static void op_create (fuse_req_t req, fuse_ino_t parent, const char *name, mode
       e.attr = st;
       e.attr_timeout = e.entry_timeout = timeout(a.m);
       set_open_flags(fi, a.m);
+      struct reopen r = { a.m, a.inner };
+      passthrough_opened(n, fd, true, true, reopen_rdwr, &r);
     }
   }
   done(&a);
@@ -468,7 +529,10 @@ static void op_create (fuse_req_t req, fuse_ino_t parent, const char *name, mode
     return (void) fuse_reply_err(req, -rc);
   }
   fi->fh = (uint64_t) fd;
-  if (fuse_reply_create(req, &e, fi) == -ENOENT) close(fd);
+  if (fuse_reply_create(req, &e, fi) == -ENOENT) {
+    passthrough_released(node_of(e.ino), fd);
+    close(fd);
+  }
 }
 
 static void op_read (fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi) {
@@ -492,6 +556,7 @@ static void op_write_buf (fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *in
 static void op_flush (fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) { fuse_reply_err(req, 0); }
 
 static void op_release (fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
+  passthrough_released(node_of(ino), (int) fi->fh);
   close((int) fi->fh);
   fuse_reply_err(req, 0);
 }
@@ -513,8 +578,10 @@ struct listing {
   } *e;
   uint64_t mount_id;
   dev_t dev;
-  int fd;                 // the directory, for readdirplus (one per open directory), or -1
+  int fd;                 // the directory (one per open directory), or -1 when only synthesised
   double timeout;
+  char *path;
+  bool loaded;
 };
 
 static void listing_add (struct listing *l, const char *name, ino_t ino, mode_t type, bool plain) {
@@ -524,59 +591,39 @@ static void listing_add (struct listing *l, const char *name, ino_t ino, mode_t 
   l->e[l->n++] = (struct entry) { strdup(name), ino, type, plain };
 }
 
+// NOTE: the listing is read at the first READDIR, not at OPENDIR: with cache_readdir a warm walk
+// opens directories without reading them, and must not pay for a listing it never uses.
 static void op_opendir (fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
   struct at a;
   int rc = resolve_node(&a, ino);
   if (rc) return (void) fuse_reply_err(req, -rc);
   struct listing *l = calloc(1, sizeof *l);
-  if (!l) {
+  if (!l || !(l->path = strdup(a.path))) {
+    free(l);
     done(&a);
     return (void) fuse_reply_err(req, ENOMEM);
   }
   l->dir = a.node;
   l->fd = -1;
   l->timeout = timeout(a.m);
-  listing_add(l, ".", 1, S_IFDIR, false);
-  listing_add(l, "..", 1, S_IFDIR, false);
   if (a.m) {
-    int fd = mount_open(a.m, a.inner, O_RDONLY | O_DIRECTORY);
-    DIR *d = fd < 0 ? NULL : fdopendir(fd);
-    if (!d) rc = fd < 0 ? fd : -errno;
-    if (d) {
-      struct stat st;
-      if (fstat(fd, &st) == 0) l->dev = st.st_dev;
-      l->mount_id = a.m->id;
-      struct dirent *de;
-      while ((de = readdir(d))) {
-        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0) continue;
-        char *child = join(a.path, de->d_name);
-        if (child && !table_hidden(child)) listing_add(l, de->d_name, de->d_ino, (mode_t) DTTOIF(de->d_type), !table_busy(child));
-        free(child);
-      }
-      l->fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
-      closedir(d);
-    } else if (fd >= 0) {
-      close(fd);
+    l->mount_id = a.m->id;
+    l->fd = mount_open(a.m, a.inner, O_RDONLY | O_DIRECTORY);
+    struct stat st;
+    if (l->fd >= 0 && fstat(l->fd, &st) == 0) l->dev = st.st_dev;
+    if (l->fd < 0) {
+      char **names;
+      int count = table_child_names(a.path, &names);
+      for (int i = 0; i < count; i++) free(names[i]);
+      free(names);
+      // NOTE: a directory only synthesised lists its mount targets.
+      if (l->fd != -ENOENT || count == 0) rc = l->fd;
     }
   }
-  char **names;
-  int count = table_child_names(a.path, &names);
-  if (rc == -ENOENT && count > 0) rc = 0;
-  for (int i = 0; i < count; i++) {
-    bool seen = false;
-    for (size_t j = 2; j < l->n && !seen; j++) seen = strcmp(l->e[j].name, names[i]) == 0;
-    char *child = join(a.path, names[i]);
-    if (!seen && child && !table_hidden(child)) listing_add(l, names[i], 0, 0, false);
-    free(child);
-    free(names[i]);
-  }
-  free(names);
   if (!a.m || a.m->cache_long) fi->keep_cache = fi->cache_readdir = 1;
   done(&a);
   if (rc) {
-    for (size_t i = 0; i < l->n; i++) free(l->e[i].name);
-    if (l->fd >= 0) close(l->fd);
-    free(l->e);
+    free(l->path);
     free(l);
     return (void) fuse_reply_err(req, -rc);
   }
@@ -584,8 +631,44 @@ static void op_opendir (fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *f
   fuse_reply_open(req, fi);
 }
 
+// Backend names (hidden ones left out) and the mount targets below, read once per open directory.
+static void listing_load (struct listing *l) {
+  l->loaded = true;
+  listing_add(l, ".", 1, S_IFDIR, false);
+  listing_add(l, "..", 1, S_IFDIR, false);
+  pthread_rwlock_rdlock(&table_lock);
+  int fd = l->fd >= 0 ? fcntl(l->fd, F_DUPFD_CLOEXEC, 0) : -1;
+  DIR *d = fd < 0 ? NULL : fdopendir(fd);
+  if (d) {
+    rewinddir(d);
+    struct dirent *de;
+    while ((de = readdir(d))) {
+      if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0) continue;
+      char *child = join(l->path, de->d_name);
+      if (child && !table_hidden(child)) listing_add(l, de->d_name, de->d_ino, (mode_t) DTTOIF(de->d_type), !table_busy(child));
+      free(child);
+    }
+    closedir(d);
+  } else if (fd >= 0) {
+    close(fd);
+  }
+  char **names;
+  int count = table_child_names(l->path, &names);
+  for (int i = 0; i < count; i++) {
+    bool seen = false;
+    for (size_t j = 2; j < l->n && !seen; j++) seen = strcmp(l->e[j].name, names[i]) == 0;
+    char *child = join(l->path, names[i]);
+    if (!seen && child && !table_hidden(child)) listing_add(l, names[i], 0, 0, false);
+    free(child);
+    free(names[i]);
+  }
+  free(names);
+  pthread_rwlock_unlock(&table_lock);
+}
+
 static void list (fuse_req_t req, size_t size, off_t off, struct fuse_file_info *fi, bool plus) {
   struct listing *l = (struct listing *) (uintptr_t) fi->fh;
+  if (!l->loaded) listing_load(l);
   char *buf = malloc(size);
   if (!buf) return (void) fuse_reply_err(req, ENOMEM);
   size_t pos = 0;
@@ -634,6 +717,7 @@ static void op_releasedir (fuse_req_t req, fuse_ino_t ino, struct fuse_file_info
   struct listing *l = (struct listing *) (uintptr_t) fi->fh;
   for (size_t i = 0; i < l->n; i++) free(l->e[i].name);
   if (l->fd >= 0) close(l->fd);
+  free(l->path);
   free(l->e);
   free(l);
   fuse_reply_err(req, 0);
@@ -803,7 +887,7 @@ int layout_mkdir (const char *path, mode_t mode, char *err, size_t errlen) {
 }
 
 // locate: the object at `path` beneath this root, held open for another server to mount.
-int locate_path (const char *path, int *fd, bool *dir) {
+int locate_path (const char *path, int *fd, bool *dir, uint64_t *mount_id) {
   struct at a = { 0 };
   int rc = resolve_path(&a, strdup(path));
   if (rc) return rc;
@@ -813,7 +897,7 @@ int locate_path (const char *path, int *fd, bool *dir) {
   else if (fstat(f, &st) < 0) rc = -errno;
   else if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode)) rc = -EINVAL;
   // NOTE: another server will write these files too: our kernel caches must not outlive that.
-  if (!rc) a.m->cache_long = false, *fd = f, *dir = S_ISDIR(st.st_mode);
+  if (!rc) a.m->cache_long = false, *fd = f, *dir = S_ISDIR(st.st_mode), *mount_id = a.m->id;
   else if (f >= 0) close(f);
   done(&a);
   return rc;

@@ -41,6 +41,12 @@ struct mount *table_root (void) {
   return NULL;
 }
 
+struct mount *table_by_id (uint64_t id) {
+  for (size_t i = 0; i < nmounts; i++)
+    if (mounts[i]->id == id) return mounts[i];
+  return NULL;
+}
+
 bool table_hidden (const char *path) {
   for (size_t i = 0; i < nhidden; i++)
     if (within(path, hidden[i], strlen(hidden[i]))) return true;

@@ -3,7 +3,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import type { Socket } from 'node:net';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { FusejailError } from '../errors.js';
+import { FusejailError, NativeMissing } from '../errors.js';
 import { Emitter, type IEvent } from '../event.js';
 import { CONTROL_VERSION, type ControlMessage, type ControlRequest, type LaunchEvent, type Located, type ServeRequest } from './table.js';
 
@@ -66,11 +66,14 @@ export class ContextServer {
     const child = spawn(program, [], { stdio: ['ignore', 'ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4096)));
-    const exited = new Promise<ServerExit>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+    // NOTE: 'close', not 'exit': it comes after the last line and stderr byte have been read.
+    const exited = new Promise<ServerExit>((resolve) => child.once('close', (code, signal) => resolve({ code, signal })));
     const spawnError = new Promise<Error>((resolve) => child.once('error', resolve));
     const channel = child.stdio[3] as Socket;
     const lines = createInterface({ input: channel });
     let server: ContextServer | undefined;
+    // NOTE: lines that arrive with `ready` wait one turn, so the caller can subscribe first.
+    let early: ControlMessage[] | undefined;
     const first = new Promise<ControlMessage | Error>((resolve) => {
       lines.on('line', (line) => {
         let msg: ControlMessage;
@@ -79,20 +82,37 @@ export class ContextServer {
         } catch {
           return;
         }
-        if (server) server.receive(msg);
-        else resolve(msg);
+        if (early) early.push(msg);
+        else if (server) server.receive(msg);
+        else if (!('event' in msg) || msg.event !== 'ready') resolve(msg);
+        else {
+          server = new ContextServer(child, channel, msg.pid, exited);
+          early = [];
+          setImmediate(() => {
+            const held = early ?? [];
+            early = undefined;
+            for (const m of held) server!.receive(m);
+          });
+          resolve(msg);
+        }
       });
       void exited.then((exit) => resolve(new ContextServerFailed('EXITED', `the context server exited (${exit.signal ?? exit.code}) before it was ready: ${stderr.trim() || 'no output'}`)));
-      void spawnError.then((err) => resolve(new ContextServerFailed('SPAWN', `cannot start ${program}: ${err.message}`, { cause: err })));
+      void spawnError.then((err) =>
+        resolve(
+          (err as NodeJS.ErrnoException).code === 'ENOENT'
+            ? new NativeMissing(`${program} is missing (run make build)`, { cause: err })
+            : new ContextServerFailed('SPAWN', `cannot start ${program}: ${err.message}`, { cause: err }),
+        ),
+      );
     });
+    // NOTE: a server that dies may reset the socket; its exit says what happened.
     channel.on('error', () => {});
-    channel.write(`${JSON.stringify({ v: CONTROL_VERSION, op: 'serve', ...request } satisfies ServeRequest)}\n`);
+    lines.on('error', () => {});
+    // NOTE: a spawn that failed (no pid) has no peer: writing would only raise EPIPE.
+    if (child.pid !== undefined) channel.write(`${JSON.stringify({ v: CONTROL_VERSION, op: 'serve', ...request } satisfies ServeRequest)}\n`);
     const msg = await first;
     if (msg instanceof Error) throw msg;
-    if ('event' in msg && msg.event === 'ready') {
-      server = new ContextServer(child, channel, msg.pid, exited);
-      return server;
-    }
+    if (server) return server;
     child.kill('SIGKILL');
     if ('event' in msg && msg.event === 'failed') throw new ContextServerFailed(msg.error.code, msg.error.message);
     throw new ContextServerFailed('EPROTO', `the context server answered ${JSON.stringify(msg)} instead of ready`);

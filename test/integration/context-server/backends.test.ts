@@ -92,6 +92,7 @@ t.test('copy: the host tree read until written, then private', { skip }, async (
   const src = hostDir(t, 'copy');
   mkdirSync(join(src, 'd'));
   writeFileSync(join(src, 'd/f'), 'host');
+  writeFileSync(join(src, 'd/g'), 'host g');
   const file = join(hostDir(t, 'copyfile'), 'single');
   writeFileSync(file, 'single host file');
   const c = await startContext(t, [
@@ -105,8 +106,12 @@ t.test('copy: the host tree read until written, then private', { skip }, async (
   t.equal(readFileSync(join(c.root, 'c/d/f'), 'utf8'), 'mine');
   t.equal(readFileSync(join(src, 'd/f'), 'utf8'), 'host', 'the host is unchanged after a write');
   t.equal(code(() => statSync(join(src, 'new'))), 'ENOENT');
-  t.equal(sh(`rm '${c.root}/c/d/f' && ls '${c.root}/c/d'`).stdout, '', 'a removal is private too');
+  t.equal(sh(`rm '${c.root}/c/d/f' && ls '${c.root}/c/d'`).stdout, 'g\n', 'a removal is private too');
   t.equal(readFileSync(join(src, 'd/f'), 'utf8'), 'host');
+  t.equal(sh(`rm -r '${c.root}/c/d' && mkdir '${c.root}/c/d' && ls -A '${c.root}/c/d' | wc -l`).stdout.trim(), '0', 'a directory made again over a removed one is empty (opaque)');
+  t.equal(readFileSync(join(src, 'd/g'), 'utf8'), 'host g');
+  t.equal(sh(`mv '${c.root}/c/new' '${c.root}/c/d/moved' && cat '${c.root}/c/d/moved'`).stdout, 'new', 'renames inside a copy');
+  t.match(sh(`df -B1 --output=size '${c.root}/c' | tail -1`).stdout.trim(), String(1 << 20), 'df of a copy shows its size');
   t.equal(readFileSync(join(c.root, 'one'), 'utf8'), 'single host file');
   writeFileSync(join(c.root, 'one'), 'changed');
   t.equal(readFileSync(file, 'utf8'), 'single host file', 'a single-file copy is private');
@@ -156,4 +161,46 @@ t.test('objects are created with the caller\'s ownership; set-gid directories pa
   t.equal(sh(`stat -c %u:%g '${c.root}/g/f'`).stdout.trim(), `${nobody}:0`, 'the set-gid directory\'s group');
   t.equal(sh(`stat -c %a '${c.root}/g/d'`).stdout.trim(), '2755', 'a new directory inherits set-gid');
   t.not(sh(`touch '${c.root}/f'`, 'nobody').status, 0, 'the root directory is not writable by others');
+});
+
+t.test('a file open for writing and for reading at once, in either order (one kernel io mode per inode)', { skip }, async (t) => {
+  const src = hostDir(t, 'modes');
+  const c = await startContext(t, [ramfsRoot(), { op: 'mkdir', path: '/w', mode: 0o755 }, { op: 'mount', mount: { type: 'bind', target: '/h', readOnly: false, source: src } }]);
+  for (const dir of [join(c.root, 'w'), join(c.root, 'h')]) {
+    const script = `
+import os
+p = '${dir}/f'
+w = os.open(p, os.O_WRONLY | os.O_CREAT, 0o644)
+os.write(w, b'one')
+r = os.open(p, os.O_RDONLY)
+a = os.read(r, 10)
+os.close(w)
+w2 = os.open(p, os.O_RDWR)
+os.pwrite(w2, b'two', 3)
+b = os.pread(r, 10, 0)
+os.close(r); os.close(w2)
+print(a.decode(), b.decode(), open(p).read())
+`;
+    const out = sh(`python3 -c "${script}"`);
+    t.equal(out.stdout.trim(), 'one onetwo onetwo', `${dir}: writer then reader, reader then writer`);
+  }
+  t.equal(readFileSync(join(src, 'f'), 'utf8'), 'onetwo');
+});
+
+t.test('a file unlinked while open keeps working through its descriptor', { skip }, async (t) => {
+  const c = await startContext(t, [ramfsRoot(), { op: 'mkdir', path: '/w', mode: 0o777 }]);
+  const out = sh(`python3 -c "
+import os
+p = '${c.root}/w/unl'
+fd = os.open(p, os.O_RDWR | os.O_CREAT, 0o600)
+os.write(fd, b'gone')
+os.unlink(p)
+st = os.fstat(fd)
+os.fchmod(fd, 0o640)
+os.ftruncate(fd, 2)
+os.utime(fd, ns=(5, 6))
+st2 = os.fstat(fd)
+print(os.pread(fd, 10, 0).decode(), st.st_nlink, oct(st2.st_mode & 0o777), st2.st_size, st2.st_mtime_ns)
+"`);
+  t.equal(out.stdout.trim(), 'go 0 0o640 2 6', `fstat, fchmod, ftruncate, futimens (${out.stderr.trim()})`);
 });

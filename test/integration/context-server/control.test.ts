@@ -61,6 +61,8 @@ t.test('locate + handle: two servers share live files', { skip }, async (t) => {
   t.equal(readFileSync(join(b.root, 'shared/from-a'), 'utf8'), 'written in a');
   writeFileSync(join(b.root, 'shared/from-b'), 'written in b');
   t.equal(readFileSync(join(a.root, 'data/from-b'), 'utf8'), 'written in b', 'a write through one is seen in the other');
+  writeFileSync(join(b.root, 'shared/from-a'), 'rewritten in b, longer');
+  t.equal(readFileSync(join(a.root, 'data/from-a'), 'utf8'), 'rewritten in b, longer', 'what a had cached before locate is not served stale');
   t.equal((await rejection(a.server.ask({ op: 'locate', path: '/nope' })))?.code, 'ENOENT');
   sh(`mkfifo '${a.root}/fifo'`);
   t.equal((await rejection(a.server.ask({ op: 'locate', path: '/fifo' })))?.code, 'EINVAL');
@@ -116,4 +118,58 @@ t.test('a bad serve request fails with a reason', { skip }, async (t) => {
   const empty = await rejection(ContextServer.start({ mountpoint: dir, fsname: 'fusejail-test', table: [], exec: { jailed: false, allow: null } }));
   t.equal(empty?.code, 'EINVAL');
   t.match(empty?.message, 'nothing is mounted at /');
+});
+
+t.test('open handles into a removed mount fail cleanly; the server keeps serving', { skip }, async (t) => {
+  const c = await startContext(t, [ramfsRoot(), { op: 'mount', mount: { type: 'ramfs', target: '/m', readOnly: false, size: 1 << 20, mode: 0o755 } }]);
+  mkdirSync(join(c.root, 'm/d'));
+  writeFileSync(join(c.root, 'm/d/f'), 'x');
+  const probe = `
+import os, sys, time
+fd = os.open('${c.root}/m/d', os.O_RDONLY)
+f = os.open('${c.root}/m/d/f', os.O_RDONLY)
+os.chdir('${c.root}/m/d')
+sys.stdout.write('ready\\n'); sys.stdout.flush()
+sys.stdin.readline()
+out = []
+for fn in (lambda: os.listdir('.'), lambda: os.stat('f'), lambda: os.read(f, 1), lambda: os.fstat(fd)):
+    try: fn(); out.append('ok')
+    except OSError as e: out.append(e.strerror)
+print(out)
+`;
+  const { spawn } = await import('node:child_process');
+  const p = spawn('python3', ['-c', probe]);
+  let out = '';
+  p.stdout.on('data', (b: Buffer) => (out += b.toString()));
+  await new Promise<void>((res) => p.stdout.once('data', () => res()));
+  await c.server.ask({ op: 'mount-rm', target: '/m' });
+  p.stdin.end('go\n');
+  await new Promise<void>((res) => p.on('exit', () => res()));
+  t.comment(out.trim());
+  t.match(out, /ready\n\[.*\]/, 'the process got answers (errors or data), not a hang');
+  t.match(out, /Stale file handle|No such file/, 'names under the removed mount fail');
+  t.equal(readdirSync(c.root).includes('m'), false);
+  writeFileSync(join(c.root, 'after'), 'still serving');
+  t.equal(readFileSync(join(c.root, 'after'), 'utf8'), 'still serving');
+});
+
+t.test('links across mounts are EXDEV; a renamed directory keeps its children reachable', { skip }, async (t) => {
+  const c = await startContext(t, [ramfsRoot(), { op: 'mount', mount: { type: 'ramfs', target: '/m', readOnly: false, size: 1 << 20, mode: 0o755 } }]);
+  writeFileSync(join(c.root, 'm/f'), 'x');
+  t.match(sh(`ln '${c.root}/m/f' '${c.root}/g'`).stderr, 'Invalid cross-device link');
+  mkdirSync(join(c.root, 'a/b/c'), { recursive: true });
+  writeFileSync(join(c.root, 'a/b/c/f'), 'deep');
+  t.equal(readFileSync(join(c.root, 'a/b/c/f'), 'utf8'), 'deep');
+  t.equal(sh(`mv '${c.root}/a' '${c.root}/z' && cat '${c.root}/z/b/c/f'`).stdout, 'deep');
+  t.equal(sh(`python3 -c "import os; os.rename('${c.root}/z/b', '${c.root}/m/b')" 2>&1`).stdout.includes('Invalid cross-device link'), true, 'rename(2) across mounts is EXDEV');
+  t.equal(sh(`mv '${c.root}/z/b' '${c.root}/m/b' && cat '${c.root}/m/b/c/f'`).stdout, 'deep', 'so mv(1) copies');
+  t.equal(sh(`test -e '${c.root}/z/b'`).status, 1);
+  t.equal(sh(`mv '${c.root}/z' '${c.root}/y' && ls '${c.root}/y' | wc -l`).stdout.trim(), '0');
+});
+
+t.test('a missing binary is NativeMissing', async (t) => {
+  const err = await rejection(
+    ContextServer.start({ mountpoint: '/nonexistent', fsname: 'x', table: [], exec: { jailed: false, allow: null } }, { program: '/nonexistent/context-server' }),
+  );
+  t.equal(err?.code, 'NATIVE_MISSING');
 });
