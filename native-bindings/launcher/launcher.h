@@ -8,8 +8,9 @@
 //                   nsfs file on PATH (one per HostnameContext), then exits.
 //   unpin PATH      releases a pinned namespace.
 //   hostname PATH [NEW]  prints (or sets) the hostname of a pinned namespace.
-//   launch          runs the plan in $FUSEJAIL_PLAN (JSON) inside the container; see main.c for
-//                   the stage order. Reports on the plan's sync socket, JSON lines:
+//   launch          connects to the Unix socket $FUSEJAIL_SYNC names, reads the plan (one JSON
+//                   line) from it and runs it inside the container; see main.c for the stage
+//                   order. Reports on the same socket, JSON lines:
 //                   {"event":"started","hostPid":N,"containerPid":M} or
 //                   {"event":"failed","stage":S,"errno":E,"message":M}; with a terminal, also
 //                   {"event":"exited","status":N} once "ESC ]fusejail-end;NONCE BEL" follows the
@@ -52,7 +53,6 @@ struct plan {
   gid_t gid;
   gid_t *groups;
   size_t ngroups;
-  const char *sync;       // unix socket path for the reports
   const char *nonce;      // with a terminal: marks the end of the payload's output
 };
 
@@ -76,8 +76,9 @@ int rootfs_enter(const struct plan *plan, struct failure *f);
 int jail_drop_bounding(struct failure *f);
 int jail_apply(struct failure *f);
 
-// report.c: one connection for the whole launch; -1 when nobody listens (reports are dropped).
-int report_open(const char *sync);
+// report.c: one connection for the whole launch: the plan comes in on it, the reports go out.
+int report_open_from_env(const char *name);
+char *report_read_plan(int fd);
 void report_started(int fd, pid_t host_pid, pid_t container_pid);
 void report_failed(int fd, const struct failure *f);
 void report_exited(int fd, int status);

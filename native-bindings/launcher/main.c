@@ -149,19 +149,26 @@ static int wait_payload (pid_t pid) {
 }
 
 /*
- * NOTE: The launcher's side. Stages, in order: close inherited fds; read the plan; join the
+ * NOTE: The launcher's side. Stages, in order: close inherited fds; become non-dumpable; connect
+ * to the sync socket and read the plan from it (never from the environment, which a container's
+ * process could read before exec: FUSEJAIL-PLAN security fault, issue 11); join the
  * process list's PID namespace (setns(CLONE_NEWPID) applies to children, hence the fork);
  * set the terminal size before anything can print; fork the payload; report; relay signals; exit
  * with the payload's status.
  */
 static int launch_main (void) {
   close_inherited_fds();
-  const char *json = getenv("FUSEJAIL_PLAN");
-  if (json == NULL) die("launch: $FUSEJAIL_PLAN is not set");
+  // NOTE: not dumpable, before anything is read: the fork below inherits it, so until its exec
+  // the payload's side (a process of the container) has no /proc/<pid>/environ, mem or fd that
+  // another container process could read; exec resets it for the payload.
+  prctl(PR_SET_DUMPABLE, 0);
+  int sync = report_open_from_env("FUSEJAIL_SYNC");
+  if (sync < 0) die("launch: $FUSEJAIL_SYNC does not name a socket that answers");
+  char *json = report_read_plan(sync);
+  if (json == NULL) die("launch: no plan on the sync socket");
   struct plan plan;
   char error[512];
   if (plan_parse(json, &plan, error, sizeof error) < 0) die("%s", error);
-  int sync = report_open(plan.sync);
   struct failure f = { 0 };
   if (plan.pidns && join(plan.pidns, CLONE_NEWPID, "PID", &f) < 0) {
     report_failed(sync, &f);

@@ -68,8 +68,14 @@ export class Launch {
   constructor(plan: LaunchPlan, stdio: Stdio) {
     this.socketPath = join(tmpdir(), `fusejail-launch-${process.pid}-${++sequence}.sock`);
     let first = '';
+    // NOTE: the plan (host paths, the end marker's nonce) goes only over this socket, never in the
+    // launcher's environment, which a container's process could read before exec.
+    const planLine = `${JSON.stringify({ ...plan, tty: stdio.kind === 'pty', ...(stdio.kind === 'pty' ? { rows: stdio.rows, cols: stdio.cols, nonce: this.endMarker.nonce } : {}) })}\n`;
     const reported = new Promise<string>((resolve) => {
       this.server = createServer((c: Socket) => {
+        // NOTE: one launcher, one connection: the plan is given once.
+        this.server.close();
+        c.write(planLine);
         let buffered = '';
         c.on('data', (d) => {
           buffered += d.toString();
@@ -84,7 +90,7 @@ export class Launch {
         c.on('end', () => resolve(first));
       });
     });
-    const env = { FUSEJAIL_PLAN: JSON.stringify({ ...plan, sync: this.socketPath, tty: stdio.kind === 'pty', ...(stdio.kind === 'pty' ? { rows: stdio.rows, cols: stdio.cols, nonce: this.endMarker.nonce } : {}) }) };
+    const env = { FUSEJAIL_SYNC: this.socketPath };
     const listening = new Promise<void>((resolve) => this.server.listen(this.socketPath, resolve));
     const exited = new Promise<number>((resolve) => this.exits.event(resolve));
     this.started = listening.then(() => {
