@@ -137,7 +137,9 @@ static void relay (int sig) {
 static void drain_terminal (int sync, int status, const char *nonce) {
   dprintf(STDOUT_FILENO, "\033]fusejail-end;%s\007", nonce);
   report_exited(sync, status);
-  report_wait_ack(sync, 10000);
+  // NOTE: no time limit: a slow reader paces the output (backpressure), so the marker may take
+  // long to be read; a supervisor that goes away closes the socket, which ends the wait too.
+  report_wait_ack(sync, -1);
 }
 
 static int wait_payload (pid_t pid) {

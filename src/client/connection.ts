@@ -137,6 +137,15 @@ export class Connection {
     if (this.socket.writable) this.socket.write(`${JSON.stringify({ v: PROTOCOL_VERSION, id, op, ...args })}\n`);
   }
 
+  /** Stops reading the supervisor's answers (the output has nowhere to go yet); it then waits too. */
+  pause(): void {
+    this.socket.pause();
+  }
+
+  resume(): void {
+    this.socket.resume();
+  }
+
   close(): void {
     this.socket.end();
   }

@@ -23,9 +23,22 @@ export async function attach(request: AttachRequest): Promise<number> {
   const stdin = process.stdin;
   const terminal = request.tty && stdin.isTTY ? { rows: process.stdout.rows || 24, cols: process.stdout.columns || 80 } : request.tty ? { rows: 24, cols: 80 } : null;
   let restore = () => {};
+  let waiting = false;
   const exited = new Promise<number>((resolve, reject) => {
     const onEvent = (event: StreamEvent) => {
-      if (event.event === 'data') (event.stream === 'stderr' ? process.stderr : process.stdout).write(Buffer.from(event.data, 'base64'));
+      if (event.event === 'data') {
+        // NOTE: backpressure: while our stdout or stderr is behind, the supervisor's socket is not
+        // read, so it pauses the process (the output is never held here unbounded).
+        const out = event.stream === 'stderr' ? process.stderr : process.stdout;
+        if (!out.write(Buffer.from(event.data, 'base64')) && !waiting) {
+          waiting = true;
+          connection.pause();
+          out.once('drain', () => {
+            waiting = false;
+            connection.resume();
+          });
+        }
+      }
       else if (event.event === 'exit') resolve(event.status);
     };
     const { id, refused } =

@@ -64,6 +64,7 @@ export class Launch {
   private term: pty.IPty | undefined;
   private readonly endMarker = new EndMarker();
   private child: ChildProcess | undefined;
+  private paused = false;
 
   constructor(plan: LaunchPlan, stdio: Stdio) {
     this.socketPath = join(tmpdir(), `fusejail-launch-${process.pid}-${++sequence}.sock`);
@@ -124,7 +125,8 @@ export class Launch {
     const quiet = () => {
       if (status === undefined) return;
       clearTimeout(drain);
-      drain = setTimeout(() => this.finish(status!), DRAIN_MS);
+      // NOTE: paused pipes are quiet because we do not read them, not because nothing is left.
+      drain = setTimeout(() => (this.paused ? quiet() : this.finish(status!)), DRAIN_MS);
     };
     child.stdout!.on('data', (data: Buffer) => {
       this.output.fire({ stream: 'stdout', data });
@@ -170,6 +172,26 @@ export class Launch {
     }
     const status = this.exitStatus ?? EXIT_SETUP;
     throw new LaunchFailed('launcher', 0, status, `the launcher exited with status ${status} before starting ${plan.argv[0]}`);
+  }
+
+  /**
+   * Stops reading its output until `resume` (the reader is behind): the pty or the pipes fill, and
+   * the payload waits in write(2). Nothing is dropped.
+   */
+  pause(): void {
+    if (this.paused) return;
+    this.paused = true;
+    this.term?.pause();
+    this.child?.stdout!.pause();
+    this.child?.stderr!.pause();
+  }
+
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    this.term?.resume();
+    this.child?.stdout!.resume();
+    this.child?.stderr!.resume();
   }
 
   write(data: string | Buffer): void {
