@@ -72,8 +72,8 @@ static int join_cgroup (const char *dir, struct failure *f) {
  *   3. rootfs_enter: / private, bind the FUSE root, /dev, the layout's kernel filesystems
  *      (ProcFS, SysFS, DevPTS, in layout order), pivot_root;
  *   4. sethostname, when this launch owns a new UTS namespace;
- *   5. chdir to the working directory, verified to be where the plan says (no escape through
- *      /proc/self/fd/N or a symlink);
+ *   5. chdir to the working directory, resolved by the kernel in the new root, and verified to
+ *      be inside it (no escape through a magic link such as /proc/1/cwd);
  *   6. the capability bounding set emptied (needs CAP_SETPCAP, which the next stage loses);
  *   7. groups, gid, uid;
  *   8. the jail: capabilities, no_new_privs, seccomp (last: nothing after it needs privilege);
@@ -100,9 +100,16 @@ static void payload (const struct plan *plan, int fd) {
     fail_with(&f, "sethostname", errno, "cannot set the hostname to \"%s\"", plan->hostname);
     fail_child(fd, &f, EXIT_SETUP);
   }
+  // NOTE: the kernel resolves the path in the new root ("/.." is "/", symlinks are followed);
+  // getcwd fails (glibc: ENOENT for the kernel's "(unreachable)") when a magic link such as
+  // /proc/1/cwd led out of the root: that is refused as EXDEV.
   char cwd[PATH_MAX];
-  if (chdir(plan->cwd) < 0 || getcwd(cwd, sizeof cwd) == NULL || strcmp(cwd, plan->cwd) != 0) {
-    fail_with(&f, "chdir", errno ? errno : EINVAL, "working directory %s is not a directory inside the container", plan->cwd);
+  if (chdir(plan->cwd) < 0) {
+    fail_with(&f, "chdir", errno, "cannot enter the working directory %s", plan->cwd);
+    fail_child(fd, &f, EXIT_SETUP);
+  }
+  if (getcwd(cwd, sizeof cwd) == NULL || cwd[0] != '/') {
+    fail_with(&f, "chdir", EXDEV, "the working directory %s is outside the container", plan->cwd);
     fail_child(fd, &f, EXIT_SETUP);
   }
   if (plan->jail && jail_drop_bounding(&f) < 0) fail_child(fd, &f, EXIT_SETUP);

@@ -4,8 +4,11 @@ import type { ProcessSpec, ResourceType, StreamEvent } from '../protocol/message
 
 type RunRequest = { config: Record<string, unknown>; process: ProcessSpec; name?: string; attach: Partial<Record<ResourceType, number>> };
 
-/** `interactive`: our stdin goes to the process; otherwise it reads end-of-file at once. */
-export type AttachRequest = ({ op: 'run' } & RunRequest & { tty: boolean; interactive: boolean }) | { op: 'exec'; container: string; process: ProcessSpec; tty: boolean; interactive: boolean };
+/**
+ * `interactive`: our stdin goes to the process; otherwise it reads end-of-file at once.
+ * `workdirFlag`: the working directory came from -w (errors then name the flag).
+ */
+export type AttachRequest = (({ op: 'run' } & RunRequest) | { op: 'exec'; container: string; process: ProcessSpec }) & { tty: boolean; interactive: boolean; workdirFlag?: boolean };
 
 /** A detached container: started, named, left running. */
 export async function runDetached(request: RunRequest): Promise<{ name: string; hostPid: number; containerPid: number }> {
@@ -68,7 +71,9 @@ export async function attach(request: AttachRequest): Promise<number> {
     return await exited;
   } catch (err) {
     if (err instanceof SupervisorError && err.status !== undefined) {
-      process.stderr.write(`fusejail: ${err.message}\n`);
+      // NOTE: the supervisor names the directory; the CLI knows whether it came from -w.
+      const message = err.code === 'BAD_WORKDIR' && request.workdirFlag ? err.message.replace(/^working directory/, '-w') : err.message;
+      process.stderr.write(`fusejail: ${message}\n`);
       return err.status;
     }
     throw err;

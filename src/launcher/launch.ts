@@ -19,7 +19,7 @@ export class LaunchFailed extends FusejailError {
     readonly exitStatus: number,
     message: string,
   ) {
-    super(stage === 'exec' ? (exitStatus === EXIT_NOT_FOUND ? 'NOT_FOUND' : 'CANNOT_EXEC') : 'LAUNCH_FAILED', message);
+    super(stage === 'exec' ? (exitStatus === EXIT_NOT_FOUND ? 'NOT_FOUND' : 'CANNOT_EXEC') : stage === 'chdir' ? 'BAD_WORKDIR' : 'LAUNCH_FAILED', message);
   }
 }
 
@@ -36,6 +36,16 @@ export interface Started {
 }
 
 let sequence = 0;
+
+/** The status for a launch refused because of its caller's input (a bad working directory). */
+const EXIT_BAD_INPUT = 1;
+
+function workdirProblem(errno: number): string {
+  if (errno === constants.errno.ENOENT) return 'no such directory in the container';
+  if (errno === constants.errno.ENOTDIR) return 'not a directory in the container';
+  if (errno === constants.errno.EXDEV) return 'leads outside the container';
+  return `cannot be entered (${errnoName(errno)})`;
+}
 
 const errnoName = (n: number): string => Object.entries(constants.errno).find(([, v]) => v === n)?.[0] ?? `errno ${n}`;
 
@@ -164,6 +174,8 @@ export class Launch {
     const report = line ? (JSON.parse(line.split('\n')[0]!) as { event: string; hostPid: number; containerPid: number; stage: string; errno: number; message: string }) : undefined;
     if (report?.event === 'started') return { hostPid: report.hostPid, containerPid: report.containerPid };
     if (report?.event === 'failed') {
+      // NOTE: a working directory that is missing, not a directory or outside is the caller's input: exit 1.
+      if (report.stage === 'chdir') throw new LaunchFailed('chdir', report.errno, EXIT_BAD_INPUT, `working directory ${JSON.stringify(plan.cwd)}: ${workdirProblem(report.errno)}`);
       if (report.stage !== 'exec') throw new LaunchFailed(report.stage, report.errno, EXIT_SETUP, `${report.stage}: ${report.message} (${errnoName(report.errno)})`);
       // NOTE: as the launcher decides its exit status (and a shell would): not found, or not executable.
       const notFound = report.errno === constants.errno.ENOENT || report.errno === constants.errno.ENOTDIR;

@@ -25,5 +25,5 @@ export async function handler(argv: { container: string; command?: string[]; t: 
   const words = [...(argv.command ?? []), ...argv._.slice(1).map(String)];
   if (words.length === 0) throw new FusejailError('EINVAL', 'exec needs a COMMAND after the container (fusejail exec NAME -- COMMAND)');
   const proc = processSpec({ command: words, env: argv.e, preserveEnv: argv.E, ...(argv.w ? { workdir: argv.w } : {}) });
-  process.exitCode = await attach({ op: 'exec', container: argv.container, process: proc, tty: argv.t, interactive: argv.t || argv.i });
+  process.exitCode = await attach({ op: 'exec', container: argv.container, process: proc, tty: argv.t, interactive: argv.t || argv.i, workdirFlag: argv.w !== undefined });
 }

@@ -120,5 +120,5 @@ export async function handler(argv: RunArgs): Promise<void> {
     process.stdout.write(`${started.name}\n`);
     return;
   }
-  process.exitCode = await attachTo({ op: 'run', ...request, tty: argv.t === true, interactive: argv.t === true || argv.i === true });
+  process.exitCode = await attachTo({ op: 'run', ...request, tty: argv.t === true, interactive: argv.t === true || argv.i === true, workdirFlag: argv.w !== undefined });
 }
