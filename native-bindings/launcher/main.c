@@ -64,8 +64,9 @@ static int join_cgroup (const char *dir, struct failure *f) {
 /*
  * NOTE: The payload's side, in the PID namespace. Stages, in order:
  *   0. the container's pids cgroup, when it has a process limit (from here on, it counts);
- *   1. a session of its own when there is no terminal (it can never push input into the
- *      caller's terminal);
+ *   1. a session of its own (without a terminal, it can never push input into the caller's
+ *      terminal; with one, the pty becomes its controlling terminal, so the payload leads its
+ *      session inside the container, as in a local terminal);
  *   2. the UTS namespace (joined, or new), and a new mount namespace: here and not before the
  *      fork, because pivot_root moves the root of every process in the mount namespace, and the
  *      launcher's side must keep the host's to report on the sync socket;
@@ -82,8 +83,16 @@ static int join_cgroup (const char *dir, struct failure *f) {
 static void payload (const struct plan *plan, int fd) {
   struct failure f = { 0 };
   if (plan->cgroup && join_cgroup(plan->cgroup, &f) < 0) fail_child(fd, &f, EXIT_SETUP);
-  if (!plan->tty && setsid() < 0) {
+  if (setsid() < 0) {
     fail_with(&f, "setsid", errno, "cannot start a new session");
+    fail_child(fd, &f, EXIT_SETUP);
+  }
+  // NOTE: with a terminal, the pty becomes this session's controlling terminal, taken from the
+  // launcher's session (argument 1: allowed with CAP_SYS_ADMIN, which this side still has). Its
+  // foreground process group is then inside the container, so a shell's job control works and
+  // dash finds the group it restores on exit (issue 11: "Cannot set tty process group").
+  if (plan->tty && ioctl(STDIN_FILENO, TIOCSCTTY, 1) < 0) {
+    fail_with(&f, "setsid", errno, "cannot make the terminal the session's controlling terminal");
     fail_child(fd, &f, EXIT_SETUP);
   }
   if (plan->utsns && join(plan->utsns, CLONE_NEWUTS, "UTS", &f) < 0) fail_child(fd, &f, EXIT_SETUP);
