@@ -60,6 +60,6 @@ cli(hideBin(process.argv))
   .catch((err: unknown) => {
     process.stderr.write(`fusejail: ${isFusejailError(err) ? err.message : ((err as Error).stack ?? String(err))}\n`);
     // NOTE: the caller's mistake (bad input, a refusal) is 1; fusejail itself failing is 125.
-    const callerError = isFusejailError(err) && ['CONFIG_INVALID', 'EPERM', 'EINVAL', 'ENOENT', 'EBUSY', 'ENODEV', 'EEXIST', 'STATE_DIR_REFUSED', 'MOUNTPOINT_UNUSABLE', 'BAD_WORKDIR'].includes(err.code);
+    const callerError = isFusejailError(err) && ['CONFIG_INVALID', 'EPERM', 'EINVAL', 'ENOENT', 'EBUSY', 'ENODEV', 'EEXIST', 'STATE_DIR_REFUSED', 'MOUNTPOINT_UNUSABLE', 'BAD_WORKDIR', 'NEEDS_ROOT'].includes(err.code);
     process.exitCode = callerError ? 1 : EXIT_INTERNAL;
   });

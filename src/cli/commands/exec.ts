@@ -4,6 +4,7 @@ import { attach } from '../../client/run.js';
 import { FusejailError } from '../../errors.js';
 import { processSpec } from '../process-spec.js';
 import { containerArgument } from '../arguments.js';
+import { requireRoot } from '../needs-root.js';
 
 export const command = 'exec <container> [command..]';
 export const describe = 'run another command in a running container, attached to its resources; exits with its status';
@@ -22,6 +23,7 @@ export function builder(yargs: Argv) {
 }
 
 export async function handler(argv: { container: string; command?: string[]; t: boolean; i: boolean; e: string[]; E: boolean; w?: string; _: (string | number)[] }): Promise<void> {
+  requireRoot('exec', 'enters a container\'s namespaces');
   const words = [...(argv.command ?? []), ...argv._.slice(1).map(String)];
   if (words.length === 0) throw new FusejailError('EINVAL', 'exec needs a COMMAND after the container (fusejail exec NAME -- COMMAND)');
   const proc = processSpec({ command: words, env: argv.e, preserveEnv: argv.E, ...(argv.w ? { workdir: argv.w } : {}) });

@@ -7,6 +7,7 @@ import { layoutEntry, parseBind, parseCopy, parseRamfs } from '../mount-spec.js'
 import { chooseUser, processSpec, userShell } from '../process-spec.js';
 import { parseConfig, readText } from '../../protocol/config.js';
 import { defaultConfig } from '../../protocol/default-config.js';
+import { CONTAINER_WORK, requireRoot } from '../needs-root.js';
 
 export const command = 'run [command..]';
 export const describe = 'run a command (by default the user\'s shell) in a new container, attached; exits with its status';
@@ -73,6 +74,7 @@ interface RunArgs {
 }
 
 export async function handler(argv: RunArgs): Promise<void> {
+  requireRoot('run', CONTAINER_WORK);
   // NOTE: gather everything, validate it whole (errors name the file), then ask the supervisor.
   // NOTE: a file is read once and validated before anything is taken from it, so a bad one gets
   // the error that names it; the raw object then carries the flags to the supervisor.
