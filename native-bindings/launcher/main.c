@@ -26,6 +26,8 @@ extern char **environ;
 struct message {
   enum { MSG_READY, MSG_FAILED } type;
   pid_t container_pid;
+  // CLOCK_MONOTONIC (ns) when the root was entered and when the jail was applied (FUSEJAIL_TRACE).
+  long long root_ns, jail_ns;
   struct failure failure;
 };
 
@@ -113,6 +115,7 @@ static void payload (const struct plan *plan, int fd) {
   // getcwd fails (glibc: ENOENT for the kernel's "(unreachable)") when a magic link such as
   // /proc/1/cwd led out of the root: that is refused as EXDEV.
   char cwd[PATH_MAX];
+  long long root_ns;
   if (chdir(plan->cwd) < 0) {
     fail_with(&f, "chdir", errno, "cannot enter the working directory %s", plan->cwd);
     fail_child(fd, &f, EXIT_SETUP);
@@ -121,6 +124,7 @@ static void payload (const struct plan *plan, int fd) {
     fail_with(&f, "chdir", EXDEV, "the working directory %s is outside the container", plan->cwd);
     fail_child(fd, &f, EXIT_SETUP);
   }
+  root_ns = monotonic_ns();
   if (plan->jail && jail_drop_bounding(&f) < 0) fail_child(fd, &f, EXIT_SETUP);
   if (setgroups(plan->ngroups, plan->groups) < 0 || setresgid(plan->gid, plan->gid, plan->gid) < 0 ||
       setresuid(plan->uid, plan->uid, plan->uid) < 0) {
@@ -128,7 +132,7 @@ static void payload (const struct plan *plan, int fd) {
     fail_child(fd, &f, EXIT_SETUP);
   }
   if (plan->jail && jail_apply(&f) < 0) fail_child(fd, &f, EXIT_SETUP);
-  struct message ready = { .type = MSG_READY, .container_pid = getpid() };
+  struct message ready = { .type = MSG_READY, .container_pid = getpid(), .root_ns = root_ns, .jail_ns = monotonic_ns() };
   send_message(fd, &ready);
   environ = plan->env;
   execvp(plan->argv[0], plan->argv);
@@ -175,6 +179,7 @@ static int wait_payload (pid_t pid) {
  * with the payload's status.
  */
 static int launch_main (void) {
+  long long start_ns = monotonic_ns();
   close_inherited_fds();
   // NOTE: not dumpable, before anything is read: the fork below inherits it, so until its exec
   // the payload's side (a process of the container) has no /proc/<pid>/environ, mem or fd that
@@ -188,6 +193,7 @@ static int launch_main (void) {
   char error[512];
   if (plan_parse(json, &plan, error, sizeof error) < 0) die("%s", error);
   struct failure f = { 0 };
+  long long plan_ns = monotonic_ns();
   if (plan.pidns && join(plan.pidns, CLONE_NEWPID, "PID", &f) < 0) {
     report_failed(sync, &f);
     die_with_errno(f.err, "%s", f.message);
@@ -205,6 +211,7 @@ static int launch_main (void) {
   signal(SIGHUP, relay);
   signal(SIGUSR1, relay);
   signal(SIGUSR2, relay);
+  long long pidns_ns = monotonic_ns();
   pid_t pid = fork();
   if (pid < 0) die_with_errno(errno, "cannot fork into the container");
   if (pid == 0) {
@@ -219,8 +226,14 @@ static int launch_main (void) {
   ssize_t n = read(pipefd[0], &m, sizeof m);
   if (n == sizeof m && m.type == MSG_READY) {
     pid_t container_pid = m.container_pid;
+    // NOTE: the end of each stage, for FUSEJAIL_TRACE; exec's ends when the pipe closed on it.
+    struct stamp stamps[] = {
+      { "launcher: start", start_ns }, { "launcher: plan", plan_ns }, { "launcher: pid namespace", pidns_ns },
+      { "launcher: namespaces and root", m.root_ns }, { "launcher: user and jail", m.jail_ns }, { "launcher: exec", 0 },
+    };
     n = read(pipefd[0], &m, sizeof m);
-    if (n == 0) report_started(sync, pid, container_pid);
+    stamps[5].ns = monotonic_ns();
+    if (n == 0) report_started(sync, pid, container_pid, stamps, sizeof stamps / sizeof *stamps);
   }
   // NOTE: the report carries the failure; whoever reads it tells the user, once.
   if (n == sizeof m && m.type == MSG_FAILED) report_failed(sync, &m.failure);

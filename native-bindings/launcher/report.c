@@ -64,8 +64,10 @@ static void send_line (int fd, json_t *obj) {
   free(text);
 }
 
-void report_started (int fd, pid_t host_pid, pid_t container_pid) {
-  send_line(fd, json_pack("{s:s,s:I,s:I}", "event", "started", "hostPid", (json_int_t) host_pid, "containerPid", (json_int_t) container_pid));
+void report_started (int fd, pid_t host_pid, pid_t container_pid, const struct stamp *stamps, size_t n) {
+  json_t *list = json_array();
+  for (size_t i = 0; i < n; i++) json_array_append_new(list, json_pack("[s,I]", stamps[i].name, (json_int_t) stamps[i].ns));
+  send_line(fd, json_pack("{s:s,s:I,s:I,s:o}", "event", "started", "hostPid", (json_int_t) host_pid, "containerPid", (json_int_t) container_pid, "stages", list));
 }
 
 void report_failed (int fd, const struct failure *f) {

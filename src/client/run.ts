@@ -1,6 +1,8 @@
 // An attached process (run or exec): its output to our stdout/stderr, our input and window size to it.
 import { Connection, SupervisorError } from './connection.js';
 import type { ProcessSpec, ResourceType, StreamEvent } from '../protocol/messages.js';
+import type { Stopwatch, TraceStep } from '../trace.js';
+import { addRemote, markBefore, printTrace } from './trace.js';
 
 type RunRequest = { config: Record<string, unknown>; process: ProcessSpec; name?: string; attach: Partial<Record<ResourceType, number>> };
 
@@ -11,24 +13,40 @@ type RunRequest = { config: Record<string, unknown>; process: ProcessSpec; name?
 export type AttachRequest = (({ op: 'run' } & RunRequest) | { op: 'exec'; container: string; process: ProcessSpec }) & { tty: boolean; interactive: boolean; workdirFlag?: boolean };
 
 /** A detached container: started, named, left running. */
-export async function runDetached(request: RunRequest): Promise<{ name: string; hostPid: number; containerPid: number }> {
+export async function runDetached(request: RunRequest, trace?: Stopwatch): Promise<{ name: string; hostPid: number; containerPid: number }> {
   const connection = await Connection.open({ start: true });
+  trace?.mark('connect');
   try {
-    return (await connection.request('run', { ...request, terminal: null, detach: true })) as { name: string; hostPid: number; containerPid: number };
+    const started = (await connection.request('run', { ...request, terminal: null, detach: true })) as { name: string; hostPid: number; containerPid: number; trace?: TraceStep[] };
+    addRemote(trace, started.trace);
+    return started;
   } finally {
     connection.close();
   }
 }
 
 /** Resolves with the status to exit with: the payload's, or 125/126/127. */
-export async function attach(request: AttachRequest): Promise<number> {
+export async function attach(request: AttachRequest, trace?: Stopwatch): Promise<number> {
   const connection = await Connection.open({ start: true });
+  trace?.mark('connect');
+  // NOTE: output may overtake the "started" event; its first byte then counts from the start.
+  let started = false;
+  let firstByte: 'none' | 'early' | 'seen' = 'none';
   const stdin = process.stdin;
   const terminal = request.tty && stdin.isTTY ? { rows: process.stdout.rows || 24, cols: process.stdout.columns || 80 } : request.tty ? { rows: 24, cols: 80 } : null;
   let restore = () => {};
   let waiting = false;
   const exited = new Promise<number>((resolve, reject) => {
     const onEvent = (event: StreamEvent) => {
+      if (event.event === 'started') {
+        started = true;
+        addRemote(trace, event.trace);
+        if (firstByte === 'early') trace?.mark('first byte');
+      }
+      if (event.event === 'data' && firstByte === 'none') {
+        firstByte = started ? 'seen' : 'early';
+        if (started) trace?.mark('first byte');
+      }
       if (event.event === 'data') {
         // NOTE: backpressure: while our stdout or stderr is behind, the supervisor's socket is not
         // read, so it pauses the process (the output is never held here unbounded).
@@ -41,8 +59,11 @@ export async function attach(request: AttachRequest): Promise<number> {
             connection.resume();
           });
         }
+      } else if (event.event === 'exit') {
+        // NOTE: the supervisor released the container before it sent the exit.
+        markBefore(trace, 'payload', event.trace);
+        resolve(event.status);
       }
-      else if (event.event === 'exit') resolve(event.status);
     };
     const { id, refused } =
       request.op === 'run'
@@ -82,5 +103,6 @@ export async function attach(request: AttachRequest): Promise<number> {
     stdin.pause();
     stdin.destroy();
     connection.close();
+    printTrace(trace);
   }
 }

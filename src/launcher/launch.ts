@@ -6,6 +6,7 @@ import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as pty from 'node-pty';
 import { FusejailError } from '../errors.js';
+import type { TraceStep } from '../trace.js';
 import { Emitter, type IEvent } from '../event.js';
 import { EndMarker } from './end-marker.js';
 import { EXIT_CANNOT_EXEC, EXIT_NOT_FOUND, EXIT_SETUP, statusOf } from './exit-status.js';
@@ -33,6 +34,8 @@ export interface Output {
 export interface Started {
   hostPid: number;
   containerPid: number;
+  /** From this Launch's creation to the launcher's report: the sync socket, each launcher stage. */
+  trace: TraceStep[];
 }
 
 let sequence = 0;
@@ -76,6 +79,10 @@ export class Launch {
   private child: ChildProcess | undefined;
   private paused = false;
 
+  /** process.hrtime.bigint() (CLOCK_MONOTONIC, as the launcher's stamps) at creation and at spawn. */
+  private readonly createdAt = process.hrtime.bigint();
+  private spawnedAt = 0n;
+
   constructor(plan: LaunchPlan, stdio: Stdio) {
     this.socketPath = join(tmpdir(), `fusejail-launch-${process.pid}-${++sequence}.sock`);
     let first = '';
@@ -114,6 +121,7 @@ export class Launch {
   }
 
   private spawn(stdio: Stdio, env: Record<string, string>): void {
+    this.spawnedAt = process.hrtime.bigint();
     if (stdio.kind === 'pty') {
       // NOTE: the launcher sets the window size again before exec and closes every fd >= 3, which
       // node-pty 1.1 would otherwise leak from other terminals into the container.
@@ -171,8 +179,8 @@ export class Launch {
   }
 
   private settle(line: string, plan: LaunchPlan): Started {
-    const report = line ? (JSON.parse(line.split('\n')[0]!) as { event: string; hostPid: number; containerPid: number; stage: string; errno: number; message: string }) : undefined;
-    if (report?.event === 'started') return { hostPid: report.hostPid, containerPid: report.containerPid };
+    const report = line ? (JSON.parse(line.split('\n')[0]!) as { event: string; hostPid: number; containerPid: number; stages?: [string, number][]; stage: string; errno: number; message: string }) : undefined;
+    if (report?.event === 'started') return { hostPid: report.hostPid, containerPid: report.containerPid, trace: this.trace(report.stages ?? []) };
     if (report?.event === 'failed') {
       // NOTE: a working directory that is missing, not a directory or outside is the caller's input: exit 1.
       if (report.stage === 'chdir') throw new LaunchFailed('chdir', report.errno, EXIT_BAD_INPUT, `working directory ${JSON.stringify(plan.cwd)}: ${workdirProblem(report.errno)}`);
@@ -204,6 +212,20 @@ export class Launch {
     this.term?.resume();
     this.child?.stdout!.resume();
     this.child?.stderr!.resume();
+  }
+
+  /** Each stage's duration: from the end of the one before (the first from the spawn). */
+  private trace(stages: readonly [string, number][]): TraceStep[] {
+    const ms = (from: bigint, to: bigint) => Number(to - from) / 1e6;
+    const steps: TraceStep[] = [{ step: 'launch: sync socket', ms: ms(this.createdAt, this.spawnedAt) }];
+    let last = this.spawnedAt;
+    for (const [step, ns] of stages) {
+      const at = BigInt(ns);
+      steps.push({ step, ms: ms(last, at) });
+      last = at;
+    }
+    steps.push({ step: 'launch: report', ms: ms(last, process.hrtime.bigint()) });
+    return steps;
   }
 
   write(data: string | Buffer): void {

@@ -1,4 +1,5 @@
 // The supervisor protocol: one JSON object per line each way, versioned, answered by id.
+import type { TraceStep } from '../trace.js';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -49,7 +50,7 @@ export type Request =
   | { v: 1; id: number; op: 'events'; container: string }
   /** The host directory serving a container's root. */
   | { v: 1; id: number; op: 'root'; container: string }
-  /** Ends what still runs (with force), releases the resources, forgets the container. */
+  /** Ends what still runs (with force), releases the resources, forgets the container; answers its steps' times ({trace}). */
   | { v: 1; id: number; op: 'rm'; container: string; force: boolean }
   /** To a run's process, on the run's connection and id: bytes (base64), end of input, size, signal. */
   | { v: 1; id: number; op: 'input'; data: string }
@@ -84,10 +85,11 @@ export interface Terminal {
 
 /** What a run's connection receives until the exit, under the run request's id. */
 export type StreamEvent =
-  | { v: 1; id: number; event: 'started'; name: string; hostPid: number; containerPid: number }
+  /** `trace`: the supervisor's steps from the request to the start (validation, resources, launch stages). */
+  | { v: 1; id: number; event: 'started'; name: string; hostPid: number; containerPid: number; trace: TraceStep[] }
   | { v: 1; id: number; event: 'data'; stream: 'stdout' | 'stderr'; data: string }
   /** After the last byte of output, and after the container's resources were released. */
-  | { v: 1; id: number; event: 'exit'; status: number };
+  | { v: 1; id: number; event: 'exit'; status: number; /** The release's steps, when this exit released the container. */ trace?: TraceStep[] };
 
 export interface ContainerInfo {
   name: string;

@@ -12,6 +12,7 @@ import type { HostnameContext } from '../resources/hostname-context.js';
 import type { PidsLimit } from '../resources/pids-limit.js';
 import type { ScopedProcessList } from '../resources/scoped-process-list.js';
 import { Refused } from './refused.js';
+import { Stopwatch, type TraceStep } from '../trace.js';
 import type { Located } from './control.js';
 import type { ServedContext } from './served-context.js';
 
@@ -91,7 +92,7 @@ export class Container {
    * first (it is what the others are for), then the process list, then the hostname context.
    */
   static async start(
-    options: { name: string; config: ContainerConfig; raw: Record<string, unknown>; process: ProcessSpec; terminal: Terminal | null; detached: boolean; attach: Attach },
+    options: { name: string; config: ContainerConfig; raw: Record<string, unknown>; process: ProcessSpec; terminal: Terminal | null; detached: boolean; attach: Attach; trace: Stopwatch },
     maker: ResourceMaker,
     emit: Emit,
     onGone: () => void,
@@ -102,24 +103,27 @@ export class Container {
       held.push(r);
       return r;
     };
-    const { attach, config } = options;
+    const { attach, config, trace } = options;
     try {
       const vfs = take(attach['vfs-context'] !== undefined ? (maker.existing('vfs-context', attach['vfs-context']) as ServedContext) : await maker.vfsContext(options.raw, kernelMounts(config.layout)));
       if (config.jail && vfs.kernelMounts.some((m) => m.fs === 'sysfs')) {
         throw new Refused('EPERM', `VFS root context ${vfs.index} has a SysFS mount, which a jailed container is refused`);
       }
+      trace.mark(attach['vfs-context'] !== undefined ? 'vfs-context (attached)' : 'vfs-context');
       const list =
         attach['process-list'] !== undefined
           ? take(maker.existing('process-list', attach['process-list']) as ScopedProcessList)
           : config.pidIsolation
             ? take(await maker.processList())
             : undefined;
+      if (list) trace.mark(attach['process-list'] !== undefined ? 'process-list (attached)' : 'process-list');
       const uts =
         attach['hostname-context'] !== undefined
           ? take(maker.existing('hostname-context', attach['hostname-context']) as HostnameContext)
           : config.hostname !== null
             ? take(await maker.hostnameContext(config.hostname))
             : undefined;
+      if (uts) trace.mark(attach['hostname-context'] !== undefined ? 'hostname-context (attached)' : 'hostname-context');
       const container = new Container(options.name, config, options.process.argv, options.detached, vfs, list, uts, maker, onGone);
       held.length = 0;
       // NOTE: from here the container owns its resources; its release undoes everything.
@@ -135,7 +139,9 @@ export class Container {
           dev: await isDirectory(join(vfs.root, 'dev')),
           jail: config.jail,
         };
+        trace.mark(container.limit ? 'process limit' : 'launch plan');
         const { started, process } = await container.launch(options.process, options.terminal, emit, 'main');
+        trace.add(started.trace);
         return { container, started, process };
       } catch (err) {
         await container.release();
@@ -170,8 +176,8 @@ export class Container {
       if (started) this.processes.delete(started.hostPid);
       if (started) this.record({ time: Date.now(), kind: 'exit', hostPid: started.hostPid, status });
       if (role === 'main') this.exitStatus = status;
-      if (role === 'main' && !this.detached) await this.release();
-      emit({ event: 'exit', status });
+      const released = role === 'main' && !this.detached ? await this.release() : undefined;
+      emit({ event: 'exit', status, ...(released ? { trace: released } : {}) });
     };
     let gone!: () => void;
     const ended = new Promise<void>((resolve) => (gone = resolve));
@@ -184,7 +190,8 @@ export class Container {
     started = await launch.started;
     this.processes.set(started.hostPid, { launch, containerPid: started.containerPid, argv: spec.argv, ended });
     this.record({ time: Date.now(), kind: 'start', hostPid: started.hostPid, containerPid: started.containerPid, command: spec.argv.join(' ') });
-    if (endedEarly !== undefined) void finish(endedEarly);
+    // NOTE: after the caller has sent its "started" event (within this tick's promise jobs).
+    if (endedEarly !== undefined) setImmediate(() => void finish(endedEarly!));
     return { started, process: launch };
   }
 
@@ -338,26 +345,27 @@ export class Container {
   }
 
   /** `rm`: refused while it runs, or while another container mounts its files, unless forced. */
-  async remove(force: boolean): Promise<void> {
+  async remove(force: boolean, trace: Stopwatch): Promise<void> {
     if (this.exitStatus === undefined && !force) throw new Refused('EBUSY', `container ${this.name} is running; stop it first, or use rm -f`);
     const lent = [...this.lent][0];
     if (lent && !force) {
       throw new Refused('EBUSY', `container ${this.name}'s files are mounted in ${lent.borrower.name} at ${lent.target} (mount copy); run: fusejail mount rm ${lent.borrower.name} ${lent.target}, or use rm -f`);
     }
-    await this.release();
+    await this.release(trace);
   }
 
   /**
    * Ends its processes and lets go of every resource, newest first (processes die with their
    * list); mounts other containers made of its files go first. Once.
    */
-  async release(): Promise<void> {
-    if (this.released) return;
+  async release(trace = new Stopwatch()): Promise<TraceStep[]> {
+    if (this.released) return [];
     this.released = true;
     this.watching.dispose();
     for (const { borrower, target } of this.lent) await borrower.vfs.ask({ op: 'mount-rm', target }).catch(() => {});
     this.lent.clear();
     this.returnBorrowed();
+    trace.mark('release: mount copies');
     // NOTE: a process list may be shared with other containers, so this one's processes are
     // killed one by one: each payload, its process group, and its launcher; then awaited, so
     // that attach counts are right when the resources are let go.
@@ -370,9 +378,17 @@ export class Container {
       p.launch.kill('SIGKILL');
     }
     await Promise.race([Promise.all([...this.processes.values()].map((p) => p.ended)), new Promise((r) => setTimeout(r, 5000))]);
-    for (const r of this.resources.reverse()) await this.maker.release(r);
-    await this.limit?.destroy();
+    trace.mark('release: processes');
+    for (const r of this.resources.reverse()) {
+      await this.maker.release(r);
+      trace.mark(`release: ${r === this.vfs ? 'vfs-context' : r === this.list ? 'process-list' : 'hostname-context'} ${r.index}`);
+    }
+    if (this.limit) {
+      await this.limit.destroy();
+      trace.mark('release: process limit');
+    }
     this.onGone();
+    return trace.steps;
   }
 }
 

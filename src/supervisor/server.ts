@@ -96,7 +96,8 @@ export function serveSocket(path: string, supervisor: Supervisor, onShutdown: ()
           };
           const starting = request.op === 'run' ? supervisor.run(request, peer, emit) : supervisor.exec(request, peer, emit);
           starting.then(
-            ({ process }) => {
+            ({ started, process }) => {
+              emit({ v: 1, id: request.id, event: 'started', name: started.name, hostPid: started.hostPid, containerPid: started.containerPid, trace: started.trace });
               streams.set(request.id, process);
               launches.add(process);
               if (behind()) process.pause();

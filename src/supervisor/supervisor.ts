@@ -16,6 +16,7 @@ import { PidsLimit } from '../resources/pids-limit.js';
 import { ScopedProcessList } from '../resources/scoped-process-list.js';
 import { type Resource, ResourceList } from './registry.js';
 import { ServedContext, stopSpare } from './served-context.js';
+import { Stopwatch } from '../trace.js';
 
 /** What `unshare create vfs-context` makes: as in SerenityOS, an empty RAMFS. */
 const EMPTY_CONTEXT = { jail: false, 'pid-isolation': false, hostname: null, layout: [{ type: 'root_mount', fs_type: 'RAMFS' }] };
@@ -79,6 +80,7 @@ export class Supervisor {
 
   /** Starts a container for a run request; its events go to `emit` (under the request's id). */
   async run(request: Extract<Request, { op: 'run' }>, peer: Peer, emit: (event: StreamEvent) => void): Promise<{ started: Started & { name: string }; process: Launch }> {
+    const trace = new Stopwatch();
     this.refuseJailed(peer, request);
     const config = parseConfig(JSON.stringify(request.config), 'run request');
     const name = request.name ?? randomBytes(4).toString('hex');
@@ -86,20 +88,27 @@ export class Supervisor {
       throw new Refused('EINVAL', `container name ${JSON.stringify(name)} must be 1-64 letters, digits, "_", "." or "-", starting with a letter or digit`);
     }
     if (this.containers.has(name)) throw new Refused('EBUSY', `a container named ${name} already exists`);
+    const attach = attachOf(request);
+    trace.mark('supervisor: validation');
     const { container, started, process } = await Container.start(
-      { name, config, raw: request.config, process: request.process, terminal: request.terminal, detached: request.detach, attach: attachOf(request) },
+      { name, config, raw: request.config, process: request.process, terminal: request.terminal, detached: request.detach, attach, trace },
       this.maker,
       this.emitter(request.id, emit),
       () => this.containers.delete(name),
     );
     this.containers.set(name, container);
-    return { started: { name, ...started }, process };
+    return { started: { name, ...started, trace: trace.steps }, process };
   }
 
   /** Another process in a running container (`fusejail exec`), attached to its resources. */
-  async exec(request: Extract<Request, { op: 'exec' }>, peer: Peer, emit: (event: StreamEvent) => void): Promise<{ started: Started; process: Launch }> {
+  async exec(request: Extract<Request, { op: 'exec' }>, peer: Peer, emit: (event: StreamEvent) => void): Promise<{ started: Started & { name: string }; process: Launch }> {
+    const trace = new Stopwatch();
     this.refuseJailed(peer, request);
-    return this.container(request.container).exec(request.process, request.terminal, this.emitter(request.id, emit));
+    const container = this.container(request.container);
+    trace.mark('supervisor: validation');
+    const { started, process } = await container.exec(request.process, request.terminal, this.emitter(request.id, emit));
+    trace.add(started.trace);
+    return { started: { ...started, name: container.name, trace: trace.steps }, process };
   }
 
   private emitter(id: number, emit: (event: StreamEvent) => void): Emit {
@@ -135,9 +144,13 @@ export class Supervisor {
         if (!(request.signal in constants.signals)) throw new Refused('EINVAL', `unknown signal ${JSON.stringify(request.signal)}`);
         this.container(request.container).kill(request.signal as NodeJS.Signals);
         return {};
-      case 'rm':
-        await this.container(request.container).remove(request.force);
-        return {};
+      case 'rm': {
+        const trace = new Stopwatch();
+        const container = this.container(request.container);
+        trace.mark('supervisor: validation');
+        await container.remove(request.force, trace);
+        return { trace: trace.steps };
+      }
       case 'mounts':
         return this.container(request.container).mounts();
       case 'mount-add':
