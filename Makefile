@@ -14,7 +14,8 @@ DEB_NEEDS := libfuse2:/usr/lib/x86_64-linux-gnu/libfuse.so.2 fuse:/usr/bin/fuser
   gcc:/usr/bin/gcc make:/usr/bin/make libseccomp-dev:/usr/include/seccomp.h \
   busybox-static:/bin/busybox patch:/usr/bin/patch python3:/usr/bin/python3 \
   libjansson-dev:/usr/include/jansson.h
-BENCH_NEEDS := bindfs:/usr/bin/bindfs bubblewrap:/usr/bin/bwrap bc:/usr/bin/bc
+# podman runs with runc; see test/bench/supervisor.sh for the containers.conf this machine needs.
+BENCH_NEEDS := bindfs:/usr/bin/bindfs bubblewrap:/usr/bin/bwrap bc:/usr/bin/bc podman:/usr/bin/podman runc:/usr/sbin/runc
 # The tests drive an interactive shell through tmux and read process lists with ps; without them
 # (and not root to install them) those tests are skipped with the reason printed.
 TEST_NEEDS := tmux:/usr/bin/tmux procps:/usr/bin/ps
