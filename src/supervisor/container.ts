@@ -36,6 +36,9 @@ export interface ResourceMaker {
 /** Resources given by index (`--vfs-context N` …) instead of made new. */
 export type Attach = Partial<Record<ResourceType, number>>;
 
+/** How long `rm` waits for launchers to reap their killed payloads before killing them too. */
+const LAUNCHER_GRACE_MS = 1500;
+
 /** How many events `fusejail events` keeps per container (the oldest go first). */
 const MAX_EVENTS = 1000;
 
@@ -367,17 +370,26 @@ export class Container {
     this.returnBorrowed();
     trace.mark('release: mount copies');
     // NOTE: a process list may be shared with other containers, so this one's processes are
-    // killed one by one: each payload, its process group, and its launcher; then awaited, so
-    // that attach counts are right when the resources are let go.
+    // killed one by one: each payload and its process group; then awaited, so that attach counts
+    // are right when the resources are let go. Each launcher reaps its payload and exits. Killed
+    // first, it would leave the payload's zombie to the host's init (its parent is outside the
+    // PID namespace), which may reap it only seconds later, and until then the namespace cannot
+    // end: that was `rm -f`'s 1.4-1.7 s (issue 11). A launcher still there after a grace is killed.
+    const launches = [...this.processes.values()];
     for (const [hostPid, p] of this.processes) {
+      p.launch.resume();
       for (const target of [-hostPid, hostPid]) {
         try {
           process.kill(target, 'SIGKILL');
         } catch {}
       }
-      p.launch.kill('SIGKILL');
     }
-    await Promise.race([Promise.all([...this.processes.values()].map((p) => p.ended)), new Promise((r) => setTimeout(r, 5000))]);
+    const allEnded = Promise.all(launches.map((p) => p.ended));
+    const within = (ms: number) => Promise.race([allEnded.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), ms).unref())]);
+    if (!(await within(LAUNCHER_GRACE_MS))) {
+      for (const p of launches) p.launch.kill('SIGKILL');
+      await within(5000);
+    }
     trace.mark('release: processes');
     for (const r of this.resources.reverse()) {
       await this.maker.release(r);
