@@ -44,9 +44,13 @@ export function serveSocket(path: string, supervisor: Supervisor, onShutdown: ()
     // socket, every process streaming on this connection is paused until the socket drains.
     const launches = new Set<Launch>();
     const behind = () => socket.writableLength > OUTPUT_HIGH_WATER;
-    socket.on('drain', () => {
+    // NOTE: a client gone for good reads nothing more: its processes' output then flows (to
+    // nowhere), so that none waits forever on a paused terminal or pipe.
+    const resumeAll = () => {
       for (const l of launches) l.resume();
-    });
+    };
+    socket.on('drain', resumeAll);
+    socket.on('close', resumeAll);
     const toProcess = (launch: Launch, r: Request) => {
       if (r.op === 'input') launch.write(Buffer.from(r.data, 'base64'));
       else if (r.op === 'eof') launch.end();

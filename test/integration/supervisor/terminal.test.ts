@@ -38,8 +38,9 @@ for (const [name, shell] of SHELLS) {
       return screen();
     };
     const type = (keys: string) => tmux('send-keys', '-t', session, keys, 'Enter');
+    // NOTE: typed before the shell reads, the line is echoed early and the output follows the prompt.
     type('echo READY-$((40+2))');
-    t.match(await until(/^READY-42$/m), /^READY-42$/m, 'a shell that runs commands');
+    t.match(await until(/READY-42$/m), /READY-42$/m, 'a shell that runs commands');
     // Fields of /proc/self/stat: pid comm state ppid pgrp session tty_nr tpgid.
     type('read -r pid comm st pp pg sid tty tp rest < /proc/self/stat; echo "S=$((sid == pid)) F=$((tp == pg)) T=$((tp > 0))"');
     t.match(await until(/^S=\d F=\d T=\d$/m), /^S=1 F=1 T=1$/m, 'it leads its session; the terminal\'s foreground group is its own, a process inside');
