@@ -10,9 +10,11 @@
 //   pin-net PATH    creates a network namespace with lo up and pins it on PATH (a private network).
 //   unpin PATH      releases a pinned namespace.
 //   hostname PATH [NEW]  prints (or sets) the hostname of a pinned namespace.
-//   launch          runs the plan in $FUSEJAIL_PLAN (JSON) inside the container; see main.c for
-//                   the stage order. Reports on the plan's sync socket, JSON lines:
-//                   {"event":"started","hostPid":N,"containerPid":M} or
+//   launch          connects to the Unix socket $FUSEJAIL_SYNC names, reads the plan (one JSON
+//                   line) from it and runs it inside the container; see main.c for the stage
+//                   order. Reports on the same socket, JSON lines:
+//                   {"event":"started","hostPid":N,"containerPid":M,"stages":[[NAME,NS]...]} (the
+//                   end of each launch stage, CLOCK_MONOTONIC ns) or
 //                   {"event":"failed","stage":S,"errno":E,"message":M}; with a terminal, also
 //                   {"event":"exited","status":N} once "ESC ]fusejail-end;NONCE BEL" follows the
 //                   payload's output, after which it waits for one byte back.
@@ -58,7 +60,6 @@ struct plan {
   gid_t gid;
   gid_t *groups;
   size_t ngroups;
-  const char *sync;       // unix socket path for the reports
   const char *nonce;      // with a terminal: marks the end of the payload's output
 };
 
@@ -85,9 +86,15 @@ int net_loopback_up(struct failure *f);
 int jail_drop_bounding(struct failure *f);
 int jail_apply(struct failure *f);
 
-// report.c: one connection for the whole launch; -1 when nobody listens (reports are dropped).
-int report_open(const char *sync);
-void report_started(int fd, pid_t host_pid, pid_t container_pid);
+// report.c: one connection for the whole launch: the plan comes in on it, the reports go out.
+int report_open_from_env(const char *name);
+char *report_read_plan(int fd);
+// The end of a launch stage, CLOCK_MONOTONIC in ns (the clock Node's process.hrtime reads).
+struct stamp {
+  const char *name;
+  long long ns;
+};
+void report_started(int fd, pid_t host_pid, pid_t container_pid, const struct stamp *stamps, size_t n);
 void report_failed(int fd, const struct failure *f);
 void report_exited(int fd, int status);
 void report_wait_ack(int fd, int ms);
@@ -98,3 +105,4 @@ void run_sealed(char **argv);
 // util
 int fail_with(struct failure *f, const char *stage, int err, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 void close_inherited_fds(void);
+long long monotonic_ns(void);

@@ -26,6 +26,8 @@ extern char **environ;
 struct message {
   enum { MSG_READY, MSG_FAILED } type;
   pid_t container_pid;
+  // CLOCK_MONOTONIC (ns) when the root was entered and when the jail was applied (FUSEJAIL_TRACE).
+  long long root_ns, jail_ns;
   struct failure failure;
 };
 
@@ -87,8 +89,9 @@ static int memfd_noexec (struct failure *f) {
  *   0. the container's cgroups (from here on, its limits count), then a cgroup namespace, so it
  *      sees its own cgroup as / (and not the host's tree of them); then,
  *      jailed in a process list, vm.memfd_noexec=2 for the list (through the host's /proc);
- *   1. a session of its own when there is no terminal (it can never push input into the
- *      caller's terminal);
+ *   1. a session of its own (without a terminal, it can never push input into the caller's
+ *      terminal; with one, the pty becomes its controlling terminal, so the payload leads its
+ *      session inside the container, as in a local terminal);
  *   2. the UTS, network and IPC namespaces (each joined, new, or the host's; a new network
  *      namespace gets lo up), and a new mount namespace: here and not before the
  *      fork, because pivot_root moves the root of every process in the mount namespace, and the
@@ -96,8 +99,8 @@ static int memfd_noexec (struct failure *f) {
  *   3. rootfs_enter: / private, bind the FUSE root, /dev, the layout's kernel filesystems
  *      (ProcFS, SysFS, DevPTS, in layout order), pivot_root;
  *   4. sethostname, when this launch owns a new UTS namespace;
- *   5. chdir to the working directory, verified to be where the plan says (no escape through
- *      /proc/self/fd/N or a symlink);
+ *   5. chdir to the working directory, resolved by the kernel in the new root, and verified to
+ *      be inside it (no escape through a magic link such as /proc/1/cwd);
  *   6. the capability bounding set emptied (needs CAP_SETPCAP, which the next stage loses);
  *   7. groups, gid, uid;
  *   8. the jail: capabilities, no_new_privs, seccomp (last: nothing after it needs privilege);
@@ -111,8 +114,16 @@ static void payload (const struct plan *plan, int fd) {
     fail_child(fd, &f, EXIT_SETUP);
   }
   if (plan->jail && plan->pidns && memfd_noexec(&f) < 0) fail_child(fd, &f, EXIT_SETUP);
-  if (!plan->tty && setsid() < 0) {
+  if (setsid() < 0) {
     fail_with(&f, "setsid", errno, "cannot start a new session");
+    fail_child(fd, &f, EXIT_SETUP);
+  }
+  // NOTE: with a terminal, the pty becomes this session's controlling terminal, taken from the
+  // launcher's session (argument 1: allowed with CAP_SYS_ADMIN, which this side still has). Its
+  // foreground process group is then inside the container, so a shell's job control works and
+  // dash finds the group it restores on exit (issue 11: "Cannot set tty process group").
+  if (plan->tty && ioctl(STDIN_FILENO, TIOCSCTTY, 1) < 0) {
+    fail_with(&f, "setsid", errno, "cannot make the terminal the session's controlling terminal");
     fail_child(fd, &f, EXIT_SETUP);
   }
   if (plan->utsns && join(plan->utsns, CLONE_NEWUTS, "UTS", &f) < 0) fail_child(fd, &f, EXIT_SETUP);
@@ -139,11 +150,20 @@ static void payload (const struct plan *plan, int fd) {
     fail_with(&f, "sethostname", errno, "cannot set the hostname to \"%s\"", plan->hostname);
     fail_child(fd, &f, EXIT_SETUP);
   }
+  // NOTE: the kernel resolves the path in the new root ("/.." is "/", symlinks are followed);
+  // getcwd fails (glibc: ENOENT for the kernel's "(unreachable)") when a magic link such as
+  // /proc/1/cwd led out of the root: that is refused as EXDEV.
   char cwd[PATH_MAX];
-  if (chdir(plan->cwd) < 0 || getcwd(cwd, sizeof cwd) == NULL || strcmp(cwd, plan->cwd) != 0) {
-    fail_with(&f, "chdir", errno ? errno : EINVAL, "working directory %s is not a directory inside the container", plan->cwd);
+  long long root_ns;
+  if (chdir(plan->cwd) < 0) {
+    fail_with(&f, "chdir", errno, "cannot enter the working directory %s", plan->cwd);
     fail_child(fd, &f, EXIT_SETUP);
   }
+  if (getcwd(cwd, sizeof cwd) == NULL || cwd[0] != '/') {
+    fail_with(&f, "chdir", EXDEV, "the working directory %s is outside the container", plan->cwd);
+    fail_child(fd, &f, EXIT_SETUP);
+  }
+  root_ns = monotonic_ns();
   if (plan->jail && jail_drop_bounding(&f) < 0) fail_child(fd, &f, EXIT_SETUP);
   if (setgroups(plan->ngroups, plan->groups) < 0 || setresgid(plan->gid, plan->gid, plan->gid) < 0 ||
       setresuid(plan->uid, plan->uid, plan->uid) < 0) {
@@ -151,7 +171,7 @@ static void payload (const struct plan *plan, int fd) {
     fail_child(fd, &f, EXIT_SETUP);
   }
   if (plan->jail && jail_apply(&f) < 0) fail_child(fd, &f, EXIT_SETUP);
-  struct message ready = { .type = MSG_READY, .container_pid = getpid() };
+  struct message ready = { .type = MSG_READY, .container_pid = getpid(), .root_ns = root_ns, .jail_ns = monotonic_ns() };
   send_message(fd, &ready);
   environ = plan->env;
   execvp(plan->argv[0], plan->argv);
@@ -176,7 +196,9 @@ static void relay (int sig) {
 static void drain_terminal (int sync, int status, const char *nonce) {
   dprintf(STDOUT_FILENO, "\033]fusejail-end;%s\007", nonce);
   report_exited(sync, status);
-  report_wait_ack(sync, 10000);
+  // NOTE: no time limit: a slow reader paces the output (backpressure), so the marker may take
+  // long to be read; a supervisor that goes away closes the socket, which ends the wait too.
+  report_wait_ack(sync, -1);
 }
 
 static int wait_payload (pid_t pid) {
@@ -188,20 +210,29 @@ static int wait_payload (pid_t pid) {
 }
 
 /*
- * NOTE: The launcher's side. Stages, in order: close inherited fds; read the plan; join the
+ * NOTE: The launcher's side. Stages, in order: close inherited fds; become non-dumpable; connect
+ * to the sync socket and read the plan from it (never from the environment, which a container's
+ * process could read before exec: FUSEJAIL-PLAN security fault, issue 11); join the
  * process list's PID namespace (setns(CLONE_NEWPID) applies to children, hence the fork);
  * set the terminal size before anything can print; fork the payload; report; relay signals; exit
  * with the payload's status.
  */
 static int launch_main (void) {
+  long long start_ns = monotonic_ns();
   close_inherited_fds();
-  const char *json = getenv("FUSEJAIL_PLAN");
-  if (json == NULL) die("launch: $FUSEJAIL_PLAN is not set");
+  // NOTE: not dumpable, before anything is read: the fork below inherits it, so until its exec
+  // the payload's side (a process of the container) has no /proc/<pid>/environ, mem or fd that
+  // another container process could read; exec resets it for the payload.
+  prctl(PR_SET_DUMPABLE, 0);
+  int sync = report_open_from_env("FUSEJAIL_SYNC");
+  if (sync < 0) die("launch: $FUSEJAIL_SYNC does not name a socket that answers");
+  char *json = report_read_plan(sync);
+  if (json == NULL) die("launch: no plan on the sync socket");
   struct plan plan;
   char error[512];
   if (plan_parse(json, &plan, error, sizeof error) < 0) die("%s", error);
-  int sync = report_open(plan.sync);
   struct failure f = { 0 };
+  long long plan_ns = monotonic_ns();
   if (plan.pidns && join(plan.pidns, CLONE_NEWPID, "PID", &f) < 0) {
     report_failed(sync, &f);
     die_with_errno(f.err, "%s", f.message);
@@ -219,6 +250,7 @@ static int launch_main (void) {
   signal(SIGHUP, relay);
   signal(SIGUSR1, relay);
   signal(SIGUSR2, relay);
+  long long pidns_ns = monotonic_ns();
   pid_t pid = fork();
   if (pid < 0) die_with_errno(errno, "cannot fork into the container");
   if (pid == 0) {
@@ -233,8 +265,14 @@ static int launch_main (void) {
   ssize_t n = read(pipefd[0], &m, sizeof m);
   if (n == sizeof m && m.type == MSG_READY) {
     pid_t container_pid = m.container_pid;
+    // NOTE: the end of each stage, for FUSEJAIL_TRACE; exec's ends when the pipe closed on it.
+    struct stamp stamps[] = {
+      { "launcher: start", start_ns }, { "launcher: plan", plan_ns }, { "launcher: pid namespace", pidns_ns },
+      { "launcher: namespaces and root", m.root_ns }, { "launcher: user and jail", m.jail_ns }, { "launcher: exec", 0 },
+    };
     n = read(pipefd[0], &m, sizeof m);
-    if (n == 0) report_started(sync, pid, container_pid);
+    stamps[5].ns = monotonic_ns();
+    if (n == 0) report_started(sync, pid, container_pid, stamps, sizeof stamps / sizeof *stamps);
   }
   // NOTE: the report carries the failure; whoever reads it tells the user, once.
   if (n == sizeof m && m.type == MSG_FAILED) report_failed(sync, &m.failure);

@@ -56,8 +56,6 @@ int plan_parse (const char *json, struct plan *plan, char *error, size_t error_s
   if (bad || plan->cwd == NULL || plan->cwd[0] != '/') BAD("cwd");
   plan->root = opt_string(document, "root", &bad);
   if (bad || plan->root == NULL || plan->root[0] != '/') BAD("root");
-  plan->sync = opt_string(document, "sync", &bad);
-  if (bad || plan->sync == NULL) BAD("sync");
   plan->pidns = opt_string(document, "pidns", &bad);
   if (bad) BAD("pidns");
   plan->utsns = opt_string(document, "utsns", &bad);

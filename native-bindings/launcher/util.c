@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 void die (const char *fmt, ...) {
@@ -45,4 +46,10 @@ void close_inherited_fds (void) {
   if (syscall(SYS_close_range, 3U, ~0U, 0U) == 0) return;
   long max = sysconf(_SC_OPEN_MAX);
   for (int fd = 3; fd < max; fd++) close(fd);
+}
+
+long long monotonic_ns (void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (long long) ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }

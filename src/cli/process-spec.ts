@@ -46,6 +46,9 @@ export function processSpec(o: { command: string[]; env: string[]; preserveEnv: 
     ? Object.entries(process.env).map(([k, v]) => `${k}=${v}`)
     : [`TERM=${process.env.TERM ?? 'xterm'}`, 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'HOME=/root'];
   const env = [...base, ...Object.entries(o.config?.env ?? {}).map(([k, v]) => `${k}=${v}`), ...o.env];
+  if (o.workdir !== undefined && (!o.workdir.startsWith('/') || o.workdir.includes('\0'))) {
+    throw new ConfigInvalid(`-w ${JSON.stringify(o.workdir)}: must be an absolute path in the container`);
+  }
   const user = o.user ?? chooseUser(undefined, o.config);
   return { argv: o.command, env, cwd: o.workdir ?? o.config?.cwd ?? '/', user: { uid: user.uid, gid: user.gid, groups: [] } };
 }

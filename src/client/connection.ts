@@ -8,6 +8,8 @@ import { FusejailError } from '../errors.js';
 import { LineDecoder } from '../protocol/framing.js';
 import { PROTOCOL_VERSION, type Request, type Response, type StreamEvent } from '../protocol/messages.js';
 import { ensureStateDir, socketPath, stateDir } from '../protocol/state-dir.js';
+import type { Stopwatch, TraceStep } from '../trace.js';
+import { addRemote } from './trace.js';
 
 // NOTE: the client never imports the supervisor: it starts the supervisor's program by path.
 const supervisorProgram = fileURLToPath(new URL('../supervisor/main.js', import.meta.url));
@@ -101,11 +103,17 @@ export class Connection {
     return new Connection(socket);
   }
 
-  /** One request on a connection of its own (the supervisor started if need be), closed after. */
-  static async ask<O extends Op>(op: O, args: Args<O>): Promise<unknown> {
+  /**
+   * One request on a connection of its own (the supervisor started if need be), closed after.
+   * With `trace`, the connect and the supervisor's steps (an answer's `trace`) are added to it.
+   */
+  static async ask<O extends Op>(op: O, args: Args<O>, trace?: Stopwatch): Promise<unknown> {
     const connection = await Connection.open({ start: true });
+    trace?.mark('connect');
     try {
-      return await connection.request(op, args);
+      const result = await connection.request(op, args);
+      addRemote(trace, (result as { trace?: TraceStep[] } | null)?.trace);
+      return result;
     } finally {
       connection.close();
     }
@@ -135,6 +143,15 @@ export class Connection {
   /** One message to a stream the supervisor answers nothing to (input, resize, …). */
   send<O extends Op>(op: O, args: Args<O>, id: number): void {
     if (this.socket.writable) this.socket.write(`${JSON.stringify({ v: PROTOCOL_VERSION, id, op, ...args })}\n`);
+  }
+
+  /** Stops reading the supervisor's answers (the output has nowhere to go yet); it then waits too. */
+  pause(): void {
+    this.socket.pause();
+  }
+
+  resume(): void {
+    this.socket.resume();
   }
 
   close(): void {

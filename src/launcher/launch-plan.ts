@@ -18,7 +18,7 @@ export function kernelMounts(layout: readonly LayoutOp[]): KernelMount[] {
   );
 }
 
-/** The JSON the launcher reads from $FUSEJAIL_PLAN (native-bindings/launcher/plan.c). */
+/** The JSON the launcher reads from its sync socket (native-bindings/launcher/plan.c). */
 export interface LaunchPlan {
   argv: readonly string[];
   /** KEY=VALUE strings: the payload's whole environment. */

@@ -6,6 +6,7 @@ import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as pty from 'node-pty';
 import { FusejailError } from '../errors.js';
+import type { TraceStep } from '../trace.js';
 import { Emitter, type IEvent } from '../event.js';
 import { EndMarker } from './end-marker.js';
 import { EXIT_CANNOT_EXEC, EXIT_NOT_FOUND, EXIT_SETUP, statusOf } from './exit-status.js';
@@ -19,7 +20,7 @@ export class LaunchFailed extends FusejailError {
     readonly exitStatus: number,
     message: string,
   ) {
-    super(stage === 'exec' ? (exitStatus === EXIT_NOT_FOUND ? 'NOT_FOUND' : 'CANNOT_EXEC') : 'LAUNCH_FAILED', message);
+    super(stage === 'exec' ? (exitStatus === EXIT_NOT_FOUND ? 'NOT_FOUND' : 'CANNOT_EXEC') : stage === 'chdir' ? 'BAD_WORKDIR' : 'LAUNCH_FAILED', message);
   }
 }
 
@@ -33,9 +34,21 @@ export interface Output {
 export interface Started {
   hostPid: number;
   containerPid: number;
+  /** From this Launch's creation to the launcher's report: the sync socket, each launcher stage. */
+  trace: TraceStep[];
 }
 
 let sequence = 0;
+
+/** The status for a launch refused because of its caller's input (a bad working directory). */
+const EXIT_BAD_INPUT = 1;
+
+function workdirProblem(errno: number): string {
+  if (errno === constants.errno.ENOENT) return 'no such directory in the container';
+  if (errno === constants.errno.ENOTDIR) return 'not a directory in the container';
+  if (errno === constants.errno.EXDEV) return 'leads outside the container';
+  return `cannot be entered (${errnoName(errno)})`;
+}
 
 const errnoName = (n: number): string => Object.entries(constants.errno).find(([, v]) => v === n)?.[0] ?? `errno ${n}`;
 
@@ -64,12 +77,23 @@ export class Launch {
   private term: pty.IPty | undefined;
   private readonly endMarker = new EndMarker();
   private child: ChildProcess | undefined;
+  private paused = false;
+
+  /** process.hrtime.bigint() (CLOCK_MONOTONIC, as the launcher's stamps) at creation and at spawn. */
+  private readonly createdAt = process.hrtime.bigint();
+  private spawnedAt = 0n;
 
   constructor(plan: LaunchPlan, stdio: Stdio) {
     this.socketPath = join(tmpdir(), `fusejail-launch-${process.pid}-${++sequence}.sock`);
     let first = '';
+    // NOTE: the plan (host paths, the end marker's nonce) goes only over this socket, never in the
+    // launcher's environment, which a container's process could read before exec.
+    const planLine = `${JSON.stringify({ ...plan, tty: stdio.kind === 'pty', ...(stdio.kind === 'pty' ? { rows: stdio.rows, cols: stdio.cols, nonce: this.endMarker.nonce } : {}) })}\n`;
     const reported = new Promise<string>((resolve) => {
       this.server = createServer((c: Socket) => {
+        // NOTE: one launcher, one connection: the plan is given once.
+        this.server.close();
+        c.write(planLine);
         let buffered = '';
         c.on('data', (d) => {
           buffered += d.toString();
@@ -84,7 +108,7 @@ export class Launch {
         c.on('end', () => resolve(first));
       });
     });
-    const env = { FUSEJAIL_PLAN: JSON.stringify({ ...plan, sync: this.socketPath, tty: stdio.kind === 'pty', ...(stdio.kind === 'pty' ? { rows: stdio.rows, cols: stdio.cols, nonce: this.endMarker.nonce } : {}) }) };
+    const env = { FUSEJAIL_SYNC: this.socketPath };
     const listening = new Promise<void>((resolve) => this.server.listen(this.socketPath, resolve));
     const exited = new Promise<number>((resolve) => this.exits.event(resolve));
     this.started = listening.then(() => {
@@ -97,6 +121,7 @@ export class Launch {
   }
 
   private spawn(stdio: Stdio, env: Record<string, string>): void {
+    this.spawnedAt = process.hrtime.bigint();
     if (stdio.kind === 'pty') {
       // NOTE: the launcher sets the window size again before exec and closes every fd >= 3, which
       // node-pty 1.1 would otherwise leak from other terminals into the container.
@@ -118,7 +143,8 @@ export class Launch {
     const quiet = () => {
       if (status === undefined) return;
       clearTimeout(drain);
-      drain = setTimeout(() => this.finish(status!), DRAIN_MS);
+      // NOTE: paused pipes are quiet because we do not read them, not because nothing is left.
+      drain = setTimeout(() => (this.paused ? quiet() : this.finish(status!)), DRAIN_MS);
     };
     child.stdout!.on('data', (data: Buffer) => {
       this.output.fire({ stream: 'stdout', data });
@@ -153,9 +179,11 @@ export class Launch {
   }
 
   private settle(line: string, plan: LaunchPlan): Started {
-    const report = line ? (JSON.parse(line.split('\n')[0]!) as { event: string; hostPid: number; containerPid: number; stage: string; errno: number; message: string }) : undefined;
-    if (report?.event === 'started') return { hostPid: report.hostPid, containerPid: report.containerPid };
+    const report = line ? (JSON.parse(line.split('\n')[0]!) as { event: string; hostPid: number; containerPid: number; stages?: [string, number][]; stage: string; errno: number; message: string }) : undefined;
+    if (report?.event === 'started') return { hostPid: report.hostPid, containerPid: report.containerPid, trace: this.trace(report.stages ?? []) };
     if (report?.event === 'failed') {
+      // NOTE: a working directory that is missing, not a directory or outside is the caller's input: exit 1.
+      if (report.stage === 'chdir') throw new LaunchFailed('chdir', report.errno, EXIT_BAD_INPUT, `working directory ${JSON.stringify(plan.cwd)}: ${workdirProblem(report.errno)}`);
       if (report.stage !== 'exec') throw new LaunchFailed(report.stage, report.errno, EXIT_SETUP, `${report.stage}: ${report.message} (${errnoName(report.errno)})`);
       // NOTE: as the launcher decides its exit status (and a shell would): not found, or not executable.
       const notFound = report.errno === constants.errno.ENOENT || report.errno === constants.errno.ENOTDIR;
@@ -164,6 +192,40 @@ export class Launch {
     }
     const status = this.exitStatus ?? EXIT_SETUP;
     throw new LaunchFailed('launcher', 0, status, `the launcher exited with status ${status} before starting ${plan.argv[0]}`);
+  }
+
+  /**
+   * Stops reading its output until `resume` (the reader is behind): the pty or the pipes fill, and
+   * the payload waits in write(2). Nothing is dropped.
+   */
+  pause(): void {
+    if (this.paused) return;
+    this.paused = true;
+    this.term?.pause();
+    this.child?.stdout!.pause();
+    this.child?.stderr!.pause();
+  }
+
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    this.term?.resume();
+    this.child?.stdout!.resume();
+    this.child?.stderr!.resume();
+  }
+
+  /** Each stage's duration: from the end of the one before (the first from the spawn). */
+  private trace(stages: readonly [string, number][]): TraceStep[] {
+    const ms = (from: bigint, to: bigint) => Number(to - from) / 1e6;
+    const steps: TraceStep[] = [{ step: 'launch: sync socket', ms: ms(this.createdAt, this.spawnedAt) }];
+    let last = this.spawnedAt;
+    for (const [step, ns] of stages) {
+      const at = BigInt(ns);
+      steps.push({ step, ms: ms(last, at) });
+      last = at;
+    }
+    steps.push({ step: 'launch: report', ms: ms(last, process.hrtime.bigint()) });
+    return steps;
   }
 
   write(data: string | Buffer): void {

@@ -1,4 +1,5 @@
 // The supervisor protocol: one JSON object per line each way, versioned, answered by id.
+import type { TraceStep } from '../trace.js';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -51,7 +52,7 @@ export type Request =
   | { v: 1; id: number; op: 'stats'; container: string }
   /** The host directory serving a container's root. */
   | { v: 1; id: number; op: 'root'; container: string }
-  /** Ends what still runs (with force), releases the resources, forgets the container. */
+  /** Ends what still runs (with force), releases the resources, forgets the container; answers its steps' times ({trace}). */
   | { v: 1; id: number; op: 'rm'; container: string; force: boolean }
   /** To a run's process, on the run's connection and id: bytes (base64), end of input, size, signal. */
   | { v: 1; id: number; op: 'input'; data: string }
@@ -90,11 +91,12 @@ export interface Terminal {
 
 /** What a run's connection receives until the exit, under the run request's id. */
 export type StreamEvent =
-  | { v: 1; id: number; event: 'started'; name: string; hostPid: number; containerPid: number }
+  /** `trace`: the supervisor's steps from the request to the start (validation, resources, launch stages). */
+  | { v: 1; id: number; event: 'started'; name: string; hostPid: number; containerPid: number; trace: TraceStep[] }
   | { v: 1; id: number; event: 'data'; stream: 'stdout' | 'stderr'; data: string }
   /** After the last byte of output, and after the container's resources were released. */
   /** `reason`: why it ended, when the payload could not say so itself ("NAME: killed: out of memory (limit 64 MiB)"). */
-  | { v: 1; id: number; event: 'exit'; status: number; reason?: string };
+  | { v: 1; id: number; event: 'exit'; status: number; reason?: string; /** The release's steps, when this exit released the container. */ trace?: TraceStep[] };
 
 /** `stats`: a container's use of memory (bytes), CPU time (microseconds) and processes, against its limits. */
 export interface ContainerStats {

@@ -18,6 +18,7 @@ import { namespaceIds } from '../resources/namespace-ids.js';
 import type { ScopedProcessList } from '../resources/scoped-process-list.js';
 import type { VFSRootContext } from '../resources/vfs-root-context.js';
 import { Refused } from './refused.js';
+import { Stopwatch, type TraceStep } from '../trace.js';
 
 type Held = VFSRootContext | ScopedProcessList | HostnameContext;
 
@@ -40,6 +41,9 @@ export interface ResourceMaker {
 
 /** Resources given by index (`--vfs-context N` …) instead of made new. */
 export type Attach = Partial<Record<ResourceType, number>>;
+
+/** How long `rm` waits for launchers to reap their killed payloads before killing them too. */
+const LAUNCHER_GRACE_MS = 1500;
 
 /** How many events `fusejail events` keeps per container (the oldest go first). */
 const MAX_EVENTS = 1000;
@@ -115,7 +119,7 @@ export class Container {
    * first (it is what the others are for), then the process list, then the hostname context.
    */
   static async start(
-    options: { name: string; config: ContainerConfig; process: ProcessSpec; terminal: Terminal | null; detached: boolean; attach: Attach },
+    options: { name: string; config: ContainerConfig; process: ProcessSpec; terminal: Terminal | null; detached: boolean; attach: Attach; trace: Stopwatch },
     maker: ResourceMaker,
     emit: Emit,
     onGone: () => void,
@@ -126,7 +130,7 @@ export class Container {
       held.push(r);
       return r;
     };
-    const { attach, config } = options;
+    const { attach, config, trace } = options;
     try {
       const vfs = take(
         attach['vfs-context'] !== undefined
@@ -137,18 +141,21 @@ export class Container {
       if (config.jail && vfs.kernelMounts.some((m) => m.fs === 'sysfs')) {
         throw new Refused('EPERM', `VFS root context ${vfs.index} has a SysFS mount, which a jailed container is refused`);
       }
+      trace.mark(attach['vfs-context'] !== undefined ? 'vfs-context (attached)' : 'vfs-context');
       const list =
         attach['process-list'] !== undefined
           ? take(maker.existing('process-list', attach['process-list']) as ScopedProcessList)
           : config.pidIsolation
             ? take(await maker.processList())
             : undefined;
+      if (list) trace.mark(attach['process-list'] !== undefined ? 'process-list (attached)' : 'process-list');
       const uts =
         attach['hostname-context'] !== undefined
           ? take(maker.existing('hostname-context', attach['hostname-context']) as HostnameContext)
           : config.hostname !== null
             ? take(await maker.hostnameContext(config.hostname))
             : undefined;
+      if (uts) trace.mark(attach['hostname-context'] !== undefined ? 'hostname-context (attached)' : 'hostname-context');
       const container = new Container(options.name, config, options.process.argv, options.detached, vfs, list, uts, maker, onGone);
       held.length = 0;
       // NOTE: from here the container owns its resources; its release undoes everything.
@@ -166,7 +173,9 @@ export class Container {
           dev: await isDirectory(join(vfs.root, 'dev')),
           jail: config.jail,
         };
+        trace.mark(container.cgroup ? 'cgroup' : 'launch plan');
         const { started, process } = await container.launch(options.process, options.terminal, emit, 'main');
+        trace.add(started.trace);
         return { container, started, process };
       } catch (err) {
         await container.release();
@@ -244,8 +253,8 @@ export class Container {
       if (started && oom) this.record({ time: Date.now(), kind: 'oom', hostPid: started.hostPid, ...(memory !== undefined ? { limit: memory } : {}) });
       if (started) this.record({ time: Date.now(), kind: 'exit', hostPid: started.hostPid, status });
       if (role === 'main') this.exitStatus = status;
-      if (role === 'main' && !this.detached) await this.release();
-      emit({ event: 'exit', status, ...(reason ? { reason } : {}) });
+      const released = role === 'main' && !this.detached ? await this.release() : undefined;
+      emit({ event: 'exit', status, ...(reason ? { reason } : {}), ...(released ? { trace: released } : {}) });
     };
     let gone!: () => void;
     const ended = new Promise<void>((resolve) => (gone = resolve));
@@ -259,7 +268,8 @@ export class Container {
     if (role === 'main') this.mainHostPid = started.hostPid;
     this.processes.set(started.hostPid, { launch, containerPid: started.containerPid, argv: spec.argv, ended });
     this.record({ time: Date.now(), kind: 'start', hostPid: started.hostPid, containerPid: started.containerPid, command: spec.argv.join(' ') });
-    if (endedEarly !== undefined) void finish(endedEarly);
+    // NOTE: after the caller has sent its "started" event (within this tick's promise jobs).
+    if (endedEarly !== undefined) setImmediate(() => void finish(endedEarly!));
     return { started, process: launch };
   }
 
@@ -426,35 +436,55 @@ export class Container {
   }
 
   /** `rm`: refused while it runs, unless forced. */
-  async remove(force: boolean): Promise<void> {
+  async remove(force: boolean, trace: Stopwatch): Promise<void> {
     if (this.exitStatus === undefined && !force) throw new Refused('EBUSY', `container ${this.name} is running; stop it first, or use rm -f`);
-    await this.release();
+    await this.release(trace);
   }
 
   /**
    * Ends its processes and lets go of every resource, newest first (processes die with their
    * list). Once.
    */
-  async release(): Promise<void> {
-    if (this.released) return;
+  async release(trace = new Stopwatch()): Promise<TraceStep[]> {
+    if (this.released) return [];
     this.released = true;
     this.watching.dispose();
     // NOTE: a process list may be shared with other containers, so this one's processes are
-    // killed one by one: each payload, its process group, and its launcher; then awaited, so
-    // that attach counts are right when the resources are let go.
+    // killed one by one: each payload and its process group; then awaited, so that attach counts
+    // are right when the resources are let go. Each launcher reaps its payload and exits. Killed
+    // first, it would leave the payload's zombie to the host's init (its parent is outside the
+    // PID namespace), which may reap it only seconds later, and until then the namespace cannot
+    // end: that was `rm -f`'s 1.4-1.7 s (issue 11). A launcher still there after a grace is killed.
+    const launches = [...this.processes.values()];
     for (const [hostPid, p] of this.processes) {
+      p.launch.resume();
       for (const target of [-hostPid, hostPid]) {
         try {
           process.kill(target, 'SIGKILL');
         } catch {}
       }
-      p.launch.kill('SIGKILL');
     }
-    await Promise.race([Promise.all([...this.processes.values()].map((p) => p.ended)), new Promise((r) => setTimeout(r, 5000))]);
-    for (const r of this.resources.reverse()) await this.maker.release(r);
-    await this.cgroup?.destroy();
-    await this.network?.stop();
+    const allEnded = Promise.all(launches.map((p) => p.ended));
+    const within = (ms: number) => Promise.race([allEnded.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), ms).unref())]);
+    if (!(await within(LAUNCHER_GRACE_MS))) {
+      for (const p of launches) p.launch.kill('SIGKILL');
+      await within(5000);
+    }
+    trace.mark('release: processes');
+    for (const r of this.resources.reverse()) {
+      await this.maker.release(r);
+      trace.mark(`release: ${r === this.vfs ? 'vfs-context' : r === this.list ? 'process-list' : 'hostname-context'} ${r.index}`);
+    }
+    if (this.cgroup) {
+      await this.cgroup.destroy();
+      trace.mark('release: cgroup');
+    }
+    if (this.network) {
+      await this.network.stop();
+      trace.mark('release: network');
+    }
     this.onGone();
+    return trace.steps;
   }
 }
 

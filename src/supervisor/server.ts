@@ -21,6 +21,9 @@ function validate(value: unknown): Request {
   return r as Request;
 }
 
+/** Bytes of stream output a connection may hold unsent before its processes are paused. */
+const OUTPUT_HIGH_WATER = 1 << 20;
+
 function peerOf(socket: Socket): Peer {
   // NOTE: Node does not expose SO_PEERCRED; the pipe handle's fd is asked directly.
   const fd = (socket as unknown as { _handle?: { fd?: number } })._handle?.fd ?? -1;
@@ -37,6 +40,17 @@ export function serveSocket(path: string, supervisor: Supervisor, onShutdown: ()
     // NOTE: a run's or an exec's connection carries its stream; input for a process that is
     // still starting is held until it has started.
     const streams = new Map<number, Launch | Request[]>();
+    // NOTE: output flows at the client's pace: over OUTPUT_HIGH_WATER bytes not yet taken by the
+    // socket, every process streaming on this connection is paused until the socket drains.
+    const launches = new Set<Launch>();
+    const behind = () => socket.writableLength > OUTPUT_HIGH_WATER;
+    // NOTE: a client gone for good reads nothing more: its processes' output then flows (to
+    // nowhere), so that none waits forever on a paused terminal or pipe.
+    const resumeAll = () => {
+      for (const l of launches) l.resume();
+    };
+    socket.on('drain', resumeAll);
+    socket.on('close', resumeAll);
     const toProcess = (launch: Launch, r: Request) => {
       if (r.op === 'input') launch.write(Buffer.from(r.data, 'base64'));
       else if (r.op === 'eof') launch.end();
@@ -74,11 +88,23 @@ export function serveSocket(path: string, supervisor: Supervisor, onShutdown: ()
         if (request.op === 'run' || request.op === 'exec') {
           const held: Request[] = [];
           streams.set(request.id, held);
-          const emit = (event: StreamEvent) => socket.writable && socket.write(`${JSON.stringify(event)}\n`);
+          const emit = (event: StreamEvent) => {
+            if (!socket.writable) return;
+            socket.write(`${JSON.stringify(event)}\n`);
+            if (event.event === 'exit') {
+              const ended = streams.get(event.id);
+              if (ended && !Array.isArray(ended)) launches.delete(ended);
+            } else if (behind()) {
+              for (const l of launches) l.pause();
+            }
+          };
           const starting = request.op === 'run' ? supervisor.run(request, peer, emit) : supervisor.exec(request, peer, emit);
           starting.then(
-            ({ process }) => {
+            ({ started, process }) => {
+              emit({ v: 1, id: request.id, event: 'started', name: started.name, hostPid: started.hostPid, containerPid: started.containerPid, trace: started.trace });
               streams.set(request.id, process);
+              launches.add(process);
+              if (behind()) process.pause();
               for (const r of held) toProcess(process, r);
               // NOTE: a client that goes away takes its process with it.
               if (socket.destroyed) process.kill('SIGHUP');

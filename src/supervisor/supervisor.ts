@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { LaunchFailed } from '../launcher/launch.js';
 import { parseConfig } from '../protocol/config.js';
 import { type ErrorReply, RESOURCE_TYPES, isResourceType, type Request, type ResourceInfo, type ResourceType, type StreamEvent } from '../protocol/messages.js';
+import { changesState } from './changes-state.js';
 import { type Attach, Container, type Emit, type ResourceMaker } from './container.js';
 import { Refused } from './refused.js';
 import type { Launch, Started } from '../launcher/launch.js';
@@ -17,6 +18,7 @@ import { ScopedProcessList } from '../resources/scoped-process-list.js';
 import { tableOf } from '../resources/layout.js';
 import { VFSRootContext } from '../resources/vfs-root-context.js';
 import { type Resource, ResourceList } from './registry.js';
+import { Stopwatch } from '../trace.js';
 
 
 export interface Peer {
@@ -82,35 +84,44 @@ export class Supervisor {
 
   /** Starts a container for a run request; its events go to `emit` (under the request's id). */
   async run(request: Extract<Request, { op: 'run' }>, peer: Peer, emit: (event: StreamEvent) => void): Promise<{ started: Started & { name: string }; process: Launch }> {
-    this.refuseJailed(peer, 'create resources');
+    const trace = new Stopwatch();
+    this.refuseJailed(peer, request);
     const config = parseConfig(JSON.stringify(request.config), 'run request');
     const name = request.name ?? randomBytes(4).toString('hex');
     if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(name)) {
       throw new Refused('EINVAL', `container name ${JSON.stringify(name)} must be 1-64 letters, digits, "_", "." or "-", starting with a letter or digit`);
     }
     if (this.containers.has(name)) throw new Refused('EBUSY', `a container named ${name} already exists`);
+    const attach = attachOf(request);
+    trace.mark('supervisor: validation');
     const { container, started, process } = await Container.start(
-      { name, config, process: request.process, terminal: request.terminal, detached: request.detach, attach: attachOf(request) },
+      { name, config, process: request.process, terminal: request.terminal, detached: request.detach, attach, trace },
       this.maker,
       this.emitter(request.id, emit),
       () => this.containers.delete(name),
     );
     this.containers.set(name, container);
-    return { started: { name, ...started }, process };
+    return { started: { name, ...started, trace: trace.steps }, process };
   }
 
   /** Another process in a running container (`fusejail exec`), attached to its resources. */
-  async exec(request: Extract<Request, { op: 'exec' }>, peer: Peer, emit: (event: StreamEvent) => void): Promise<{ started: Started; process: Launch }> {
-    this.refuseJailed(peer, 'attach to resources');
-    return this.container(request.container).exec(request.process, request.terminal, this.emitter(request.id, emit));
+  async exec(request: Extract<Request, { op: 'exec' }>, peer: Peer, emit: (event: StreamEvent) => void): Promise<{ started: Started & { name: string }; process: Launch }> {
+    const trace = new Stopwatch();
+    this.refuseJailed(peer, request);
+    const container = this.container(request.container);
+    trace.mark('supervisor: validation');
+    const { started, process } = await container.exec(request.process, request.terminal, this.emitter(request.id, emit));
+    trace.add(started.trace);
+    return { started: { ...started, name: container.name, trace: trace.steps }, process };
   }
 
   private emitter(id: number, emit: (event: StreamEvent) => void): Emit {
     return (e) => emit({ v: 1, id, ...e } as StreamEvent);
   }
 
-  private refuseJailed(peer: Peer, what: string): void {
-    if (isJailed(peer.pid)) throw new Refused('EPERM', `a jailed process (pid ${peer.pid}) cannot ${what}`);
+  /** NOTE: as in SerenityOS, a jailed caller changes nothing; it may still look. */
+  private refuseJailed(peer: Peer, request: Request): void {
+    if (changesState(request) && isJailed(peer.pid)) throw new Refused('EPERM', `request "${request.op}": a jailed process (pid ${peer.pid}) may not change anything`);
   }
 
   /** A container by name, or by a unique prefix of it. */
@@ -123,9 +134,9 @@ export class Supervisor {
   }
 
   async handle(request: Request, peer: Peer): Promise<unknown> {
+    this.refuseJailed(peer, request);
     switch (request.op) {
       case 'create':
-        this.refuseJailed(peer, 'create resources');
         return { index: (await this.create(request.type)).index };
       case 'resources':
         return this.resources();
@@ -137,25 +148,25 @@ export class Supervisor {
         if (!(request.signal in constants.signals)) throw new Refused('EINVAL', `unknown signal ${JSON.stringify(request.signal)}`);
         this.container(request.container).kill(request.signal as NodeJS.Signals);
         return {};
-      case 'rm':
-        await this.container(request.container).remove(request.force);
-        return {};
+      case 'rm': {
+        const trace = new Stopwatch();
+        const container = this.container(request.container);
+        trace.mark('supervisor: validation');
+        await container.remove(request.force, trace);
+        return { trace: trace.steps };
+      }
       case 'mounts':
         return this.container(request.container).mounts();
       case 'mount-add':
-        this.refuseJailed(peer, 'change mounts');
         await this.container(request.container).mountAdd(request.mount);
         return {};
       case 'mount-rm':
-        this.refuseJailed(peer, 'change mounts');
         await this.container(request.container).mountRm(request.target);
         return {};
       case 'mount-copy':
-        this.refuseJailed(peer, 'change mounts');
         await this.container(request.to.container).mountCopy(this.container(request.from.container), request.from.path, request.to.path);
         return {};
       case 'expose':
-        this.refuseJailed(peer, 'expose a root');
         return { dir: await this.container(request.container).expose(request.dir) };
       case 'events':
         return this.container(request.container).eventLog();

@@ -4,6 +4,9 @@ import { Connection } from '../../client/connection.js';
 import { ConfigInvalid } from '../../errors.js';
 import { parseBind, parseRamfs } from '../mount-spec.js';
 import { containerArgument } from '../arguments.js';
+import { requireRoot } from '../needs-root.js';
+
+const EDITS_ROOTS = 'changes a container\'s FUSE root';
 
 const add = {
   command: 'add <container>',
@@ -16,6 +19,7 @@ const add = {
       .conflicts('bind', 'ramfs')
       .epilogue('DST must be an absolute canonical path. A target already mounted on is refused (EBUSY).'),
   handler: async (argv: { container: string; bind?: string; ramfs?: string }) => {
+    requireRoot('mount add', EDITS_ROOTS);
     if (argv.bind === undefined && argv.ramfs === undefined) throw new ConfigInvalid('mount add: give --bind SRC:DST[:ro] or --ramfs DST');
     const mount = argv.bind !== undefined ? parseBind(argv.bind) : parseRamfs(argv.ramfs!);
     await Connection.ask('mount-add', { container: argv.container, mount });
@@ -27,6 +31,7 @@ const rm = {
   describe: 'unmount TARGET from a running container (ENODEV when nothing is mounted there)',
   builder: (yargs: Argv) => yargs.positional('container', containerArgument).positional('target', { type: 'string', demandOption: true, describe: 'the mount\'s target path' }),
   handler: async (argv: { container: string; target: string }) => {
+    requireRoot('mount rm', EDITS_ROOTS);
     await Connection.ask('mount-rm', { container: argv.container, target: argv.target });
   },
 };
@@ -46,6 +51,7 @@ const copy = {
           'the copy is mounted (unless rm -f, which unmounts the copy first).',
       ),
   handler: async (argv: { srcContainer: string; srcPath: string; dstContainer: string; dstPath: string }) => {
+    requireRoot('mount copy', EDITS_ROOTS);
     await Connection.ask('mount-copy', { from: { container: argv.srcContainer, path: argv.srcPath }, to: { container: argv.dstContainer, path: argv.dstPath } });
   },
 };

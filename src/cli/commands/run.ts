@@ -7,6 +7,9 @@ import { layoutEntry, parseBind, parseCopy, parseRamfs } from '../mount-spec.js'
 import { chooseUser, processSpec, userShell } from '../process-spec.js';
 import { parseConfig, parseCpus, parseNetwork, parsePublish, parseSize, readText } from '../../protocol/config.js';
 import { defaultConfig } from '../../protocol/default-config.js';
+import { CONTAINER_WORK, requireRoot } from '../needs-root.js';
+import { traceOption } from '../arguments.js';
+import { printTrace, startTrace } from '../../client/trace.js';
 
 export const command = 'run [command..]';
 export const describe = 'run a command (by default the user\'s shell) in a new container, attached; exits with its status';
@@ -42,6 +45,7 @@ export function builder(yargs: Argv) {
     .option('p', { alias: 'pid-isolation', type: 'boolean', describe: 'a new process list (the default has one; --no-pid-isolation shares the host\'s, said loudly)' })
     .option('j', { alias: 'enforce-jail', type: 'boolean', describe: 'jail the container (the default is jailed; for runc compatibility)' })
     .option('jail', { type: 'boolean', describe: '--no-jail: do not jail it (said loudly on stderr)' })
+    .option('trace', traceOption)
     .epilogue(
       'With --vfs-context N the root is that context\'s, as it is; the config\'s layout is not used. ' +
         'The embedded default: the host\'s /usr, /bin, /lib*, /etc read-only (its shadow, gshadow, sudoers and ' +
@@ -76,11 +80,14 @@ interface RunArgs {
   p?: boolean;
   j?: boolean;
   jail?: boolean;
+  trace?: boolean;
   command?: string[];
   _: (string | number)[];
 }
 
 export async function handler(argv: RunArgs): Promise<void> {
+  const trace = startTrace(argv.trace);
+  requireRoot('run', CONTAINER_WORK);
   // NOTE: gather everything, validate it whole (errors name the file), then ask the supervisor.
   // NOTE: a file is read once and validated before anything is taken from it, so a bad one gets
   // the error that names it; the raw object then carries the flags to the supervisor.
@@ -149,10 +156,12 @@ export async function handler(argv: RunArgs): Promise<void> {
   const command = words.length > 0 ? words : [...(config.command ?? [userShell(user.uid)])];
   const proc = processSpec({ command, env: argv.e, preserveEnv: argv.E, config, workdir: argv.w, user });
   const request = { config: raw, process: proc, attach: attach as Partial<Record<ResourceType, number>>, ...(argv.name !== undefined ? { name: argv.name } : {}) };
+  trace?.mark('cli: validation');
   if (argv.d) {
-    const started = await runDetached(request);
+    const started = await runDetached(request, trace);
     process.stdout.write(`${started.name}\n`);
+    printTrace(trace);
     return;
   }
-  process.exitCode = await attachTo({ op: 'run', ...request, tty: argv.t === true, interactive: argv.t === true || argv.i === true });
+  process.exitCode = await attachTo({ op: 'run', ...request, tty: argv.t === true, interactive: argv.t === true || argv.i === true, workdirFlag: argv.w !== undefined }, trace);
 }

@@ -2,6 +2,7 @@
 import type { Argv } from 'yargs';
 import { Connection } from '../../client/connection.js';
 import { RESOURCE_TYPES, type ResourceType } from '../../protocol/messages.js';
+import { CONTAINER_WORK, requireRoot } from '../needs-root.js';
 
 export const command = 'unshare create <type>';
 export const describe = 'create a process list, VFS root context or hostname context, unattached; print its index';
@@ -17,6 +18,7 @@ export function builder(yargs: Argv) {
 }
 
 export async function handler(argv: { type: string }): Promise<void> {
+  requireRoot('unshare create', CONTAINER_WORK);
   const { index } = (await Connection.ask('create', { type: argv.type as ResourceType })) as { index: number };
   process.stdout.write(`${index}\n`);
 }

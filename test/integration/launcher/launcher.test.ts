@@ -153,12 +153,16 @@ t.test('only fds 0, 1, 2 reach the payload; the working directory must be inside
   const s = await serve(t, { hostname: null, layout: baseLayout() });
   t.equal((await run(plan(s.root, ['/t/probe', 'fds']))).stdout, 'fds: 0 1 2\n');
   t.equal((await run(plan(s.root, ['/t/probe', 'fds']), { kind: 'pty', rows: 24, cols: 80 })).stdout.trim(), 'fds: 0 1 2');
-  for (const cwd of ['/proc/self/fd/0', '/proc/self/cwd', '/bin']) {
+  // NOTE: the kernel resolves the path inside the new root; what leads out (a magic link to a
+  // host process's cwd) or is not a directory is refused at the chdir stage.
+  for (const cwd of ['/proc/self/fd/0', '/proc/1/cwd']) {
     const r = await run(plan(s.root, ['pwd'], { cwd }));
     t.equal(r.status, 125, `cwd ${cwd} is refused`);
-    t.ok(r.started instanceof LaunchFailed && r.started.stage === 'chdir', 'at the chdir stage');
+    t.ok(r.started instanceof LaunchFailed && r.started.stage === 'chdir' && r.started.exitStatus === 1, 'at the chdir stage, as the caller\'s mistake');
   }
   t.equal((await run(plan(s.root, ['pwd'], { cwd: '/tmp' }))).stdout, '/tmp\n');
+  t.equal((await run(plan(s.root, ['pwd'], { cwd: '/bin' }))).stdout, '/usr/bin\n', 'a symlink inside the root is followed');
+  t.equal((await run(plan(s.root, ['pwd'], { cwd: '/../..' }))).stdout, '/\n', '".." at "/" is "/"');
 });
 
 t.test('hostname contexts: shared by attached processes, seen by nobody else', { skip }, async (t) => {

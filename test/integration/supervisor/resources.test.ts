@@ -68,7 +68,7 @@ t.test('bad input changes nothing and is named; the supervisor keeps serving', {
   t.same(JSON.parse((await run(['resources', '--json'])).stdout), [], 'nothing was created');
 });
 
-t.test('a jailed process asking the supervisor to create a resource gets EPERM', { skip }, async (t) => {
+t.test('a jailed process changes nothing through the supervisor (EPERM, naming the request); it may still look', { skip }, async (t) => {
   // NOTE: a FUSE mount cannot carry a Unix socket, so a container cannot reach the supervisor's
   // socket through its root yet (issue 4: the launcher will bind it). The refusal is checked on
   // the supervisor itself, with the pid of a real jailed process.
@@ -76,18 +76,35 @@ t.test('a jailed process asking the supervisor to create a resource gets EPERM',
   const { Launch } = await import('../../../src/launcher/launch.js');
   const { tempDir } = await import('../../helpers/fuse.js');
   const s = await serve(t, { hostname: null, layout: baseLayout() });
-  const jailed = new Launch(plan(s.root, ['sleep', '2']), { kind: 'pipes' });
+  const jailed = new Launch(plan(s.root, ['sleep', '5']), { kind: 'pipes' });
   const exited = new Promise((r) => jailed.onExit(r));
   const { hostPid } = await jailed.started;
   t.ok(isJailed(hostPid), 'a process fusejail jailed is recognised (no_new_privs, seccomp, empty bounding set)');
   t.notOk(isJailed(process.pid), 'this test process is not');
   const supervisor = new Supervisor(tempDir('sup'));
   t.teardown(() => supervisor.teardown());
-  await t.rejects(supervisor.handle({ v: 1, id: 1, op: 'create', type: 'process-list' }, { pid: hostPid, uid: 0 }), {
-    code: 'EPERM',
-    message: `a jailed process (pid ${hostPid}) cannot create resources`,
-  });
+  const peer = { pid: hostPid, uid: 0 };
+  const proc = { argv: ['true'], env: [], cwd: '/', user: { uid: 0, gid: 0, groups: [] } };
+  type Req = Parameters<InstanceType<typeof Supervisor>['handle']>[0];
+  const changing: Req[] = [
+    { v: 1, id: 1, op: 'create', type: 'process-list' },
+    { v: 1, id: 2, op: 'hostname', container: 'c', set: 'other' },
+    { v: 1, id: 3, op: 'rm', container: 'c', force: true },
+    { v: 1, id: 4, op: 'kill', container: 'c', signal: 'SIGKILL' },
+    { v: 1, id: 5, op: 'shutdown' },
+    { v: 1, id: 6, op: 'expose', container: 'c', dir: '/tmp' },
+    { v: 1, id: 7, op: 'mount-add', container: 'c', mount: { kind: 'ramfs', target: '/x' } },
+    { v: 1, id: 8, op: 'mount-rm', container: 'c', target: '/x' },
+    { v: 1, id: 9, op: 'mount-copy', from: { container: 'c', path: '/' }, to: { container: 'c', path: '/y' } },
+  ];
+  for (const request of changing) {
+    await t.rejects(supervisor.handle(request, peer), { code: 'EPERM', message: `request "${request.op}": a jailed process (pid ${hostPid}) may not change anything` }, request.op);
+  }
+  await t.rejects(supervisor.run({ v: 1, id: 10, op: 'run', config: {}, process: proc, terminal: null, detach: true }, peer, () => {}), { code: 'EPERM', message: /request "run"/ }, 'run');
+  await t.rejects(supervisor.exec({ v: 1, id: 11, op: 'exec', container: 'c', process: proc, terminal: null }, peer, () => {}), { code: 'EPERM', message: /request "exec"/ }, 'exec');
   t.same(supervisor.resources(), [], 'nothing was created');
+  t.same(await supervisor.handle({ v: 1, id: 12, op: 'ls' }, peer), [], 'a read-only request is answered');
+  await t.rejects(supervisor.handle({ v: 1, id: 13, op: 'hostname', container: 'c' }, peer), { code: 'ENOENT' }, 'reading a hostname is not refused as a change');
   jailed.kill('SIGTERM');
   await exited;
 });
