@@ -106,7 +106,7 @@ int hostview_link(const char *link_path, const char *target, char *out, size_t l
 
 // policy.c
 void policy_set(bool jailed, json_t *allow);
-const char *policy_decide(char *const *paths, mode_t mode, const char **path);
+const char *policy_decide(char *const *paths, int fd, mode_t mode, pid_t pid, const char **path);
 
 // control.c
 extern struct fuse_session *session;

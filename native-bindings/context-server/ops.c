@@ -461,13 +461,19 @@ static void op_open (fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) 
   else if (writes && a.m->read_only) rc = -EROFS;
   int fd = rc ? rc : mount_open(a.m, a.inner, fi->flags & OPEN_FLAGS);
   if (!rc && fd < 0) rc = fd;
+  // NOTE: a write through a shared mapping (or passthrough) never reaches a path where the kernel
+  // clears set-id bits, so a host file opened for writing loses them here, at once: the host must
+  // never run as root code the container wrote (issue 10, finding 3).
+  struct stat wst;
+  if (!rc && writes && a.m->host && fstat(fd, &wst) == 0 && S_ISREG(wst.st_mode) && (wst.st_mode & (S_ISUID | S_ISGID)))
+    (void) fchmod(fd, wst.st_mode & 07777 & ~(S_ISUID | S_ISGID));
   // NOTE: judged on the file just opened, so nothing can be swapped in between check and use.
   struct stat st;
   if (!rc && (fi->flags & FMODE_EXEC) && fstat(fd, &st) == 0) {
     char **paths = node_paths(a.node);
     const char *path = a.path;
-    const char *refused = paths ? policy_decide(paths, st.st_mode, &path) : "not-allowed";
     const struct fuse_ctx *c = fuse_req_ctx(req);
+    const char *refused = paths ? policy_decide(paths, fd, st.st_mode, c->pid, &path) : "not-allowed";
     event_launch(path, c->pid, c->uid, refused);
     for (size_t i = 0; paths && paths[i]; i++) free(paths[i]);
     free(paths);

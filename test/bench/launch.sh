@@ -44,7 +44,7 @@ read -r init_line <&"${INIT[0]}"
 init_pid=$(echo "$init_line" | sed 's/[^0-9]//g')
 # NOTE: the launcher reads its plan from the sync socket (never the environment), as from the supervisor.
 cat > "$work/plan.json" <<EOF
-{"argv":["/bin/true"],"env":[],"cwd":"/","root":"$work/root","pidns":"/proc/$init_pid/ns/pid","utsns":null,"hostname":"bench","cgroup":null,"mounts":[{"fs":"proc","target":"/proc","read_only":false}],"dev":true,"jail":true,"tty":false,"user":{"uid":0,"gid":0,"groups":[]}}
+{"argv":["/bin/true"],"env":[],"cwd":"/","root":"$work/root","pidns":"/proc/$init_pid/ns/pid","utsns":null,"hostname":"bench","netns":null,"ipcns":null,"new_net":true,"new_ipc":true,"cgroups":[],"mounts":[{"fs":"proc","target":"/proc","read_only":false}],"dev":true,"jail":true,"tty":false,"user":{"uid":0,"gid":0,"groups":[]}}
 EOF
 python3 "$repo/test/bench/plan-server.py" "$work/sync.sock" "$work/plan.json" >"$work/plan.log" &
 plan_pid=$!

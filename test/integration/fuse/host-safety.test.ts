@@ -22,9 +22,10 @@ function python(program: string, args: string[]): Promise<Record<string, number>
 const SWAPPER = `
 import os, sys, time, json
 src, outside, seconds = sys.argv[1], sys.argv[2], float(sys.argv[3])
+stop = sys.argv[4] if len(sys.argv) > 4 else None
 d, real, tmp = os.path.join(src, 'd'), os.path.join(src, 'd.real'), os.path.join(src, 'd.tmp')
 swaps, end = 0, time.time() + seconds
-while time.time() < end:
+while time.time() < end and not (stop and os.path.exists(stop)):
     os.rename(d, real)
     os.symlink(outside, tmp)
     os.rename(tmp, d)
@@ -104,8 +105,11 @@ const FRESH_READER = `
 import os, sys, time, json, errno
 os.chroot(sys.argv[1])
 r = {'inside': 0, 'secret': 0, 'eloop': 0, 'other': 0}
-end, i = time.time() + float(sys.argv[2]), 0
-while time.time() < end:
+start, i = time.time(), 0
+end, stop = start + float(sys.argv[2]), sys.argv[3]
+# NOTE: which state the kernel caches d in (directory, link, or absent mid-swap) is decided once
+# a second, so this reads until it has met both, for up to the given time.
+while time.time() < end and not (r['inside'] and r['eloop'] and time.time() > start + 2):
     try:
         with open('/w/d/f%d' % (i % 20000), 'rb') as fh:
             data = fh.read()
@@ -115,6 +119,7 @@ while time.time() < end:
         if e.errno == errno.ELOOP: r['eloop'] += 1
         else: r['other'] += 1
     i += 1
+open(stop, 'w').close()
 print(json.dumps(r))
 `;
 
@@ -125,7 +130,10 @@ t.test('the server itself, raced with fresh names: every lookup meets the real f
     writeFileSync(join(outside, `f${i}`), 'SECRET\n');
   }
   const s = await serve(t, { hostname: null, layout: [{ type: 'mount', source: src, target: '/w', fs_type: 'bind' }] });
-  const [, counts] = await Promise.all([python(SWAPPER, [src, outside, '3']), python(FRESH_READER, [s.root, '3'])]);
+  const stopDir = tempDir('race-stop');
+  t.teardown(() => rmSync(stopDir, { recursive: true, force: true }));
+  const stop = join(stopDir, 'stop');
+  const [, counts] = await Promise.all([python(SWAPPER, [src, outside, '30', stop]), python(FRESH_READER, [s.root, '30', stop])]);
   t.equal(counts!.secret, 0, 'never the outside file');
   t.ok(counts!.inside > 0, `the real file when the directory was in place (${counts!.inside})`);
   t.ok(counts!.eloop > 0, `ELOOP when the symlink was (${counts!.eloop}; ${counts!.other} ENOENT mid-swap)`);

@@ -102,3 +102,17 @@ t.test('a dead server is cleared by daemon --stop too', { skip }, async (t) => {
   t.equal((await run(['daemon', '--stop'])).status, 0);
   t.same(mountsUnder(dir), []);
 });
+
+t.test('exec_allow cannot be bypassed through the dynamic loader: it runs only as the interpreter of an allowed program', { skip }, async (t) => {
+  const { run } = cli(t);
+  const dir = tempDir('allow');
+  const config = JSON.parse(readFileSync(new URL('../../../examples/jailed-build.json', import.meta.url), 'utf8')) as Record<string, unknown>;
+  delete config.command;
+  delete config.$schema;
+  config.exec_allow = ['/usr/bin/dash', '/usr/bin/true'];
+  writeFileSync(join(dir, 'c.json'), JSON.stringify(config));
+  const script = 'true; echo true=$?; /lib64/ld-linux-x86-64.so.2 /usr/bin/id -u; echo loader=$?; /usr/bin/id -u; echo id=$?';
+  const r = await run(['run', '-f', join(dir, 'c.json'), '--', '/bin/sh', '-c', script]);
+  t.match(r.stdout, /^true=0\nloader=126\nid=126\n$/, 'the listed dynamic program runs; the loader run directly and an unlisted program do not');
+  t.notMatch(r.stdout, /^0$/m, 'id never ran');
+});
