@@ -116,7 +116,8 @@ void exposed_unmount_all(void);
 
 // passthrough.c: kernel passthrough through a reply hook (gated on the kernel offering it).
 void passthrough_install(struct fuse_session *se);
-void passthrough_opened(struct node *n, int fd, bool regular, bool writes, int (*reopen)(void *), void *ctx);
+enum pass { PASS_NO, PASS_WRITES, PASS_LARGE_READ_ONLY };
+void passthrough_opened(struct node *n, int fd, enum pass pass, int (*reopen)(void *), void *ctx);
 void passthrough_released(struct node *n, int fd);
 bool passthrough_enabled(void);
 int node_open_fd(struct node *n);

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 enum { FMODE_EXEC = 0x20 };  // __FMODE_EXEC: the open the kernel sends for execve(2)
+static const off_t LARGE_FILE = 1 << 20;  // read-only files from this size pass through
 static const double LONG_TIMEOUT = 86400, SHORT_TIMEOUT = 1, NEGATIVE_TIMEOUT = 1;
 // NOTE: openat2 refuses unknown flags; these are the ones an open may carry through to the host.
 static const int OPEN_FLAGS = O_ACCMODE | O_APPEND | O_NONBLOCK | O_DIRECT | O_NOATIME | O_SYNC | O_DSYNC | O_TRUNC | O_LARGEFILE;
@@ -476,7 +477,11 @@ static void op_open (fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) 
   if (!rc) {
     set_open_flags(fi, a.m);
     struct reopen r = { a.m, a.inner };
-    passthrough_opened(a.node, fd, true, writes, reopen_rdwr, &r);
+    struct stat big;
+    enum pass pass = writes ? PASS_WRITES
+                     : a.m->read_only && fstat(fd, &big) == 0 && big.st_size >= LARGE_FILE ? PASS_LARGE_READ_ONLY
+                     : PASS_NO;
+    passthrough_opened(a.node, fd, pass, reopen_rdwr, &r);
   }
   done(&a);
   if (rc) return (void) fuse_reply_err(req, -rc);
@@ -517,7 +522,7 @@ static void op_create (fuse_req_t req, fuse_ino_t parent, const char *name, mode
       e.attr_timeout = e.entry_timeout = timeout(a.m);
       set_open_flags(fi, a.m);
       struct reopen r = { a.m, a.inner };
-      passthrough_opened(n, fd, true, true, reopen_rdwr, &r);
+      passthrough_opened(n, fd, PASS_WRITES, reopen_rdwr, &r);
     }
   }
   done(&a);
