@@ -117,6 +117,7 @@ int stat_at(struct at *a, struct stat *st);
 int lookup_entry(fuse_ino_t parent, const char *name, struct fuse_entry_param *e);
 void reply_entry(fuse_req_t req, fuse_ino_t parent, const char *name);
 int proc_path(char *buf, size_t len, int fd);
+int parent_for_create(struct at *a, const char **last);
 int layout_mkdir(const char *path, mode_t mode, char *err, size_t errlen);
 int locate_path(const char *path, int *fd, bool *dir, uint64_t *mount_id);
 

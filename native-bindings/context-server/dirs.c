@@ -48,12 +48,15 @@ void op_opendir (fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
   l->dir = a.node;
   l->fd = -1;
   l->timeout = timeout(a.m);
-  if (a.m) {
-    l->mount_id = a.m->id;
-    l->fd = mount_open(a.m, a.inner, O_RDONLY | O_DIRECTORY);
+  // NOTE: a synthesised directory lists what its backend holds there too, once made real.
+  struct mount *m = a.m ? a.m : a.holder;
+  if (m) {
+    l->mount_id = m->id;
+    l->fd = mount_open(m, a.inner, O_RDONLY | O_DIRECTORY);
     struct stat st;
     if (l->fd >= 0 && fstat(l->fd, &st) == 0) l->dev = st.st_dev;
-    if (l->fd < 0) {
+    if (l->fd < 0 && !a.m) l->fd = -1;
+    else if (l->fd < 0) {
       char **names;
       int count = table_child_names(a.path, &names);
       for (int i = 0; i < count; i++) free(names[i]);

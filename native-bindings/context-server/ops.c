@@ -169,7 +169,7 @@ static void make (fuse_req_t req, fuse_ino_t parent, const char *name, enum make
   if (rc) return (void) fuse_reply_err(req, -rc);
   if (kind == MAKE_NODE && a.m->host && (mode & (S_ISUID | S_ISGID))) rc = -EPERM;
   const char *last;
-  int dir = rc ? rc : mount_parent(a.m, a.inner, &last);
+  int dir = rc ? rc : parent_for_create(&a, &last);
   if (dir < 0) rc = dir;
   else {
     int r = kind == MAKE_DIR ? mkdirat(dir, last, mode & 07777) : kind == MAKE_LINK ? symlinkat(link, dir, last) : mknodat(dir, last, mode, 0);
@@ -323,7 +323,7 @@ static void op_create (fuse_req_t req, fuse_ino_t parent, const char *name, mode
   if (rc) return (void) fuse_reply_err(req, -rc);
   if (a.m->host && (mode & (S_ISUID | S_ISGID))) rc = -EPERM;
   const char *last;
-  int dir = rc ? rc : mount_parent(a.m, a.inner, &last);
+  int dir = rc ? rc : parent_for_create(&a, &last);
   int fd = -1;
   if (!rc && dir < 0) rc = dir;
   if (!rc) {

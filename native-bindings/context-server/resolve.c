@@ -175,6 +175,36 @@ int resolve_orphan (struct at *a, fuse_ino_t ino, int *obj) {
 
 int proc_path (char *buf, size_t len, int fd) { return snprintf(buf, len, "/proc/self/fd/%d", fd); }
 
+// The directory that will hold a new name. A synthesised parent (on the way to a mount target,
+// absent from its backend) is made real first, root-owned 0755 as it showed: creating in it works.
+int parent_for_create (struct at *a, const char **last) {
+  int dir = mount_parent(a->m, a->inner, last);
+  if (dir != -ENOENT) return dir;
+  char *parent = strdup(a->path);
+  char *slash = parent ? strrchr(parent, '/') : NULL;
+  if (slash) *slash = '\0';
+  bool synthesised = slash && slash != parent && table_busy(parent);
+  free(parent);
+  if (!synthesised) return dir;
+  // NOTE: each step is one name beneath an opened directory; nothing on the way is followed.
+  char *inner = strdup(a->inner);
+  if (!inner) return -ENOMEM;
+  for (char *p = strchr(inner + 1, '/'); p; p = strchr(p + 1, '/')) {
+    *p = '\0';
+    const char *name;
+    int d = mount_parent(a->m, inner, &name);
+    if (d >= 0 && mkdirat(d, name, 0755) < 0 && errno != EEXIST) dir = -errno;
+    if (d >= 0) close(d);
+    *p = '/';
+    if (d < 0) {
+      dir = d;
+      break;
+    }
+  }
+  free(inner);
+  return dir != -ENOENT ? dir : mount_parent(a->m, a->inner, last);
+}
+
 // A layout's mkdir, before anything is served: in whatever mount holds the path.
 int layout_mkdir (const char *path, mode_t mode, char *err, size_t errlen) {
   struct at a = { 0 };

@@ -144,6 +144,10 @@ t.test('symlink mounts, hidden paths and synthesised parents', { skip }, async (
   t.ok(readdirSync(c.root).includes('a'), 'and shows in its parent listing');
   t.same(readdirSync(join(c.root, 'a/b/proc')), [], 'the mount point is an empty directory');
   t.equal(code(() => mkdirSync(join(c.root, 'a/b/proc/x'))), 'EROFS');
+  writeFileSync(join(c.root, 'a/b/made'), 'in a synthesised directory');
+  t.equal(readFileSync(join(c.root, 'a/b/made'), 'utf8'), 'in a synthesised directory', 'creating in a synthesised directory makes it real');
+  t.same(readdirSync(join(c.root, 'a/b')).sort(), ['made', 'proc']);
+  t.same(readdirSync(join(c.root, 'a')), ['b']);
   t.not(sh(`rmdir '${c.root}/a/b/proc'`).status, 0, 'a mount target cannot be removed');
   t.equal(code(() => renameSync(join(c.root, 'etc'), join(c.root, 'etc2'))), 'EBUSY', 'a mount target cannot be renamed');
   t.equal(code(() => renameSync(join(c.root, 'etc/passwd'), join(c.root, 'passwd'))), 'EROFS', 'nothing leaves a read-only mount');
