@@ -161,3 +161,4 @@ __attribute__((noreturn, format(printf, 2, 3))) void die_failed(const char *code
 const char *errno_name(int err);
 void request_shutdown(void);
 extern const char *opt_mountpoint;
+extern dev_t served_dev;  // our own FUSE filesystem: never entered through a backend

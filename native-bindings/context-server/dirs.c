@@ -130,7 +130,8 @@ static void list (fuse_req_t req, size_t size, off_t off, struct fuse_file_info 
       if (i >= 2 && e->plain && l->fd >= 0) {
         // NOTE: one name in a directory we hold open: no path walk, no symlink followed.
         struct stat st;
-        struct node *n = fstatat(l->fd, e->name, &st, AT_SYMLINK_NOFOLLOW) == 0 ? node_get(l->mount_id, st.st_dev, st.st_ino, l->dir, e->name) : NULL;
+        bool ok = fstatat(l->fd, e->name, &st, AT_SYMLINK_NOFOLLOW) == 0 && !(served_dev && st.st_dev == served_dev);
+        struct node *n = ok ? node_get(l->mount_id, st.st_dev, st.st_ino, l->dir, e->name) : NULL;
         if (n) {
           st.st_ino = n->serial;
           ep.ino = node_ino(n);

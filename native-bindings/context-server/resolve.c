@@ -118,6 +118,9 @@ int lookup_entry (fuse_ino_t parent, const char *name, struct fuse_entry_param *
   if (fd >= 0) {
     rc = fstat(fd, &st) < 0 ? -errno : 0;
     close(fd);
+    // NOTE: a host tree holding our own mount (a bind of / or of the mountpoint's parent) would
+    // make every request under it a request to ourselves, nested until no thread is left.
+    if (!rc && served_dev && st.st_dev == served_dev) rc = -ELOOP;
   } else {
     rc = fd;
   }
