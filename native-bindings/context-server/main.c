@@ -173,6 +173,7 @@ int main (int argc, char **argv) {
   fuse_session_loop_mt(session, config);
   exposed_unmount_all();
   fuse_session_unmount(session);
-  fuse_remove_signal_handlers(session);
+  // NOTE: the signal handlers stay: a late SIGTERM (or the control thread's, on EOF) must not turn
+  // this clean exit into a death by signal.
   _exit(0);
 }
