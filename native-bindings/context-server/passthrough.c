@@ -85,13 +85,16 @@ static bool take_open_unique (uint64_t unique) {
 }
 
 static ssize_t hook_writev (int fd, struct iovec *iov, int count, void *userdata) {
-  if (count >= 2 && iov[0].iov_len == OUT_HEADER) {
+  if (count >= 1 && iov[0].iov_len == OUT_HEADER) {
     int32_t error;
     uint64_t unique;
     memcpy(&error, (char *) iov[0].iov_base + 4, 4);
     memcpy(&unique, (char *) iov[0].iov_base + 8, 8);
-    char *arg = iov[count - 1].iov_base;
-    size_t len = iov[count - 1].iov_len;
+    char *arg = count >= 2 ? iov[count - 1].iov_base : NULL;
+    size_t len = count >= 2 ? iov[count - 1].iov_len : 0;
+    // NOTE: an OPEN's unique is taken back whatever the reply (errors come as a bare header), so
+    // the table of pending opens never fills up.
+    bool open_reply = enabled && unique != 0 && take_open_unique(unique);
     if (unique == init_unique && error == 0 && len >= 40) {
       init_unique = UINT64_MAX;
       if (offered) {
@@ -105,7 +108,7 @@ static ssize_t hook_writev (int fd, struct iovec *iov, int count, void *userdata
         memcpy(arg + 36, &depth, 4);
         enabled = true;
       }
-    } else if (enabled && unique != 0 && take_open_unique(unique) && error == 0 && len >= 16) {
+    } else if (open_reply && error == 0 && len >= 16) {
       // NOTE: fuse_open_out is the whole OPEN reply and the tail of a CREATE reply.
       char *out = arg + len - 16;
       uint64_t fh;
