@@ -55,7 +55,6 @@ int backends_init(char *err, size_t errlen);
 int backend_open(json_t *spec, struct mount **out, char *err, size_t errlen);
 int mount_open(struct mount *m, const char *inner, int flags);
 int mount_parent(struct mount *m, const char *inner, const char **name);
-int copy_tree_file(int src, int dstdir, const char *name);
 
 // nodes.c: the inode table; a node is a path (parent + name) within the tree, no descriptor.
 struct node;

@@ -149,14 +149,13 @@ static void op_readlink (fuse_req_t req, fuse_ino_t ino) {
 }
 
 // Gives a new object the caller's ownership (and its parent's group where that is set-gid).
-static int own (fuse_req_t req, int dir, const char *name, bool is_dir) {
+static int own (fuse_req_t req, int dir, const char *name) {
   const struct fuse_ctx *c = fuse_req_ctx(req);
   struct stat pst;
   if (fstat(dir, &pst) < 0) return -errno;
   gid_t gid = pst.st_mode & S_ISGID ? (gid_t) -1 : c->gid;
   if (c->uid == 0 && (gid == (gid_t) -1 || gid == 0)) return 0;
   if (fchownat(dir, name, c->uid, gid, AT_SYMLINK_NOFOLLOW) < 0) return -errno;
-  (void) is_dir;
   return 0;
 }
 
@@ -173,7 +172,7 @@ static void make (fuse_req_t req, fuse_ino_t parent, const char *name, enum make
   if (dir < 0) rc = dir;
   else {
     int r = kind == MAKE_DIR ? mkdirat(dir, last, mode & 07777) : kind == MAKE_LINK ? symlinkat(link, dir, last) : mknodat(dir, last, mode, 0);
-    rc = r < 0 ? -errno : own(req, dir, last, kind == MAKE_DIR);
+    rc = r < 0 ? -errno : own(req, dir, last);
     close(dir);
   }
   done(&a);
@@ -330,7 +329,7 @@ static void op_create (fuse_req_t req, fuse_ino_t parent, const char *name, mode
     // NOTE: always O_EXCL: the kernel sends CREATE for a name it believes absent; a file another
     // writer made meanwhile must not be opened past its permissions nor given to the caller.
     fd = openat(dir, last, (fi->flags & OPEN_FLAGS) | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode & 07777);
-    rc = fd < 0 ? -errno : own(req, dir, last, false);
+    rc = fd < 0 ? -errno : own(req, dir, last);
   }
   if (dir >= 0) close(dir);
   struct stat st;
