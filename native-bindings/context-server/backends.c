@@ -92,7 +92,7 @@ int mount_parent (struct mount *m, const char *inner, const char **name) {
 
 // A single host file shown as a private copy: copied into a tmpfs now (the "first write" of a
 // file copy would have to copy the whole file anyway, and an overlay needs a directory).
-int copy_tree_file (int src, int dstdir, const char *name) {
+static int copy_file (int src, int dstdir, const char *name) {
   char proc[32];
   snprintf(proc, sizeof proc, "/proc/self/fd/%d", src);
   int in = open(proc, O_RDONLY | O_CLOEXEC);
@@ -209,7 +209,7 @@ int backend_open (json_t *spec, struct mount **out, char *err, size_t errlen) {
       if (rc < 0) snprintf(err, errlen, "copy source %s: overlay: %s", source, errno_name(-rc));
     } else if (!rc) {
       int tmp = tmpfs_new(size, 0755);
-      rc = tmp < 0 ? tmp : copy_tree_file(src, tmp, "file");
+      rc = tmp < 0 ? tmp : copy_file(src, tmp, "file");
       if (!rc) m->store_fd = tmp, m->root_fd = openat(tmp, "file", O_PATH | O_NOFOLLOW | O_CLOEXEC);
       if (rc || m->root_fd < 0) {
         if (!rc) rc = -errno;

@@ -55,7 +55,6 @@ int backends_init(char *err, size_t errlen);
 int backend_open(json_t *spec, struct mount **out, char *err, size_t errlen);
 int mount_open(struct mount *m, const char *inner, int flags);
 int mount_parent(struct mount *m, const char *inner, const char **name);
-int copy_tree_file(int src, int dstdir, const char *name);
 
 // nodes.c: the inode table; a node is a path (parent + name) within the tree, no descriptor.
 struct node;
@@ -94,8 +93,30 @@ void node_unlink(struct node *parent, const char *name);
 void node_rename(struct node *p1, const char *n1, struct node *p2, const char *n2, bool exchange);
 struct node *node_find(uint64_t mount_id, dev_t dev, ino_t ino);
 
-// ops.c
-extern const struct fuse_lowlevel_ops context_ops;
+// resolve.c: a request's node or name → the mount holding it and the path inside that mount.
+// A node resolved for one request: the table's read lock is held until `done`.
+struct at {
+  struct node *node;      // NULL for a child not looked up yet
+  char *path;             // in the tree
+  struct mount *holder;   // the mount holding `path`
+  struct mount *m;        // = holder, or NULL when `path` is a synthesised directory
+  const char *inner;      // the path inside holder ("/" for its root)
+};
+enum { LONG_TIMEOUT = 86400, SHORT_TIMEOUT = 1, NEGATIVE_TIMEOUT = 1 };
+extern struct timespec started;  // synthesised directories' times
+void done(struct at *a);
+char *join(const char *dir, const char *name);
+int resolve_path(struct at *a, char *path);
+int resolve_node(struct at *a, fuse_ino_t ino);
+int resolve_child(struct at *a, fuse_ino_t parent, const char *name, bool creating);
+int resolve_orphan(struct at *a, fuse_ino_t ino, int *obj);
+double timeout(struct mount *m);
+void synth_stat(struct stat *st);
+int stat_at(struct at *a, struct stat *st);
+int lookup_entry(fuse_ino_t parent, const char *name, struct fuse_entry_param *e);
+void reply_entry(fuse_req_t req, fuse_ino_t parent, const char *name);
+int proc_path(char *buf, size_t len, int fd);
+int parent_for_create(struct at *a, const char **last);
 int layout_mkdir(const char *path, mode_t mode, char *err, size_t errlen);
 int locate_path(const char *path, int *fd, bool *dir, uint64_t *mount_id);
 
@@ -103,6 +124,18 @@ int locate_path(const char *path, int *fd, bool *dir, uint64_t *mount_id);
 bool hostview_leads_out(const char *target);
 bool hostview_outside(pid_t pid);
 int hostview_link(const char *link_path, const char *target, char *out, size_t len);
+
+// ops.c, dirs.c, xattrs.c: the FUSE operations.
+extern const struct fuse_lowlevel_ops context_ops;
+void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
+void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi);
+void op_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi);
+void op_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
+void op_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi);
+void op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *value, size_t size, int flags);
+void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size);
+void op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size);
+void op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name);
 
 // policy.c
 void policy_set(bool jailed, json_t *allow);
@@ -121,7 +154,8 @@ void exposed_unmount_all(void);
 
 // passthrough.c: kernel passthrough through a reply hook (gated on the kernel offering it).
 void passthrough_install(struct fuse_session *se);
-void passthrough_opened(struct node *n, int fd, bool regular, bool writes, int (*reopen)(void *), void *ctx);
+enum pass { PASS_NO, PASS_WRITES, PASS_LARGE_READ_ONLY };
+void passthrough_opened(struct node *n, int fd, enum pass pass, int (*reopen)(void *), void *ctx);
 void passthrough_released(struct node *n, int fd);
 bool passthrough_enabled(void);
 int node_open_fd(struct node *n);
@@ -131,3 +165,4 @@ __attribute__((noreturn, format(printf, 2, 3))) void die_failed(const char *code
 const char *errno_name(int err);
 void request_shutdown(void);
 extern const char *opt_mountpoint;
+extern dev_t served_dev;  // our own FUSE filesystem: never entered through a backend

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/sysmacros.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -38,6 +39,22 @@ void die_failed (const char *code, const char *fmt, ...) {
   control_send(json_pack("{s:s, s:{s:s, s:s}}", "event", "failed", "error", "code", code, "message", message));
   fprintf(stderr, "fusejail-context-server: %s\n", message);
   exit(1);
+}
+
+dev_t served_dev;
+
+// The device of the filesystem mounted at `dir` (read from mountinfo: a stat would ask ourselves).
+static dev_t mounted_dev (const char *dir) {
+  FILE *f = fopen("/proc/self/mountinfo", "re");
+  dev_t dev = 0;
+  char line[4096];
+  while (f && fgets(line, sizeof line, f)) {
+    unsigned major, minor;
+    char point[4096];
+    if (sscanf(line, "%*u %*u %u:%u %*s %4095s", &major, &minor, point) == 3 && strcmp(point, dir) == 0) dev = makedev(major, minor);
+  }
+  if (f) fclose(f);
+  return dev;
 }
 
 void request_shutdown (void) {
@@ -139,6 +156,7 @@ int main (int argc, char **argv) {
   if (fuse_set_signal_handlers(session) != 0) die_failed("EIO", "serve: cannot install signal handlers");
   if (fuse_session_mount(session, opt_mountpoint) != 0) die_failed("EIO", "serve: mount %s failed", opt_mountpoint);
   if (!getenv("FUSEJAIL_NO_PASSTHROUGH")) passthrough_install(session);
+  served_dev = mounted_dev(opt_mountpoint);
   control_send(json_pack("{s:s, s:i, s:i}", "event", "ready", "v", CONTROL_VERSION, "pid", (int) getpid()));
 
   // NOTE: our own threads must not take the signals meant to stop the session loop.
@@ -155,6 +173,7 @@ int main (int argc, char **argv) {
   fuse_session_loop_mt(session, config);
   exposed_unmount_all();
   fuse_session_unmount(session);
-  fuse_remove_signal_handlers(session);
+  // NOTE: the signal handlers stay: a late SIGTERM (or the control thread's, on EOF) must not turn
+  // this clean exit into a death by signal.
   _exit(0);
 }

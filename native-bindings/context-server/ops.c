@@ -1,178 +1,22 @@
-// The FUSE low-level operations: the tree of nodes over the mount table's backends.
+// The FUSE low-level operations on names and files (directories: dirs.c; xattrs: xattrs.c).
 //
 // NOTE: every handler replies exactly once, with a result or an errno; none may crash the server.
 #include "context-server.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/statvfs.h>
-#include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
 
 enum { FMODE_EXEC = 0x20 };  // __FMODE_EXEC: the open the kernel sends for execve(2)
-static const double LONG_TIMEOUT = 86400, SHORT_TIMEOUT = 1, NEGATIVE_TIMEOUT = 1;
+static const off_t LARGE_FILE = 1 << 20;  // read-only files from this size pass through
 // NOTE: openat2 refuses unknown flags; these are the ones an open may carry through to the host.
 static const int OPEN_FLAGS = O_ACCMODE | O_APPEND | O_NONBLOCK | O_DIRECT | O_NOATIME | O_SYNC | O_DSYNC | O_TRUNC | O_LARGEFILE;
-static struct timespec started;
-
-// A node resolved for one request: the table's read lock is held until `done`.
-struct at {
-  struct node *node;      // NULL for a child not looked up yet
-  char *path;             // in the tree
-  struct mount *holder;   // the mount holding `path`
-  struct mount *m;        // = holder, or NULL when `path` is a synthesised directory
-  const char *inner;      // the path inside holder ("/" for its root)
-};
-
-static void done (struct at *a) {
-  pthread_rwlock_unlock(&table_lock);
-  free(a->path);
-  a->path = NULL;
-}
-
-static char *join (const char *dir, const char *name) {
-  size_t dl = strlen(dir), nl = strlen(name);
-  char *p = malloc(dl + nl + 2);
-  if (!p) return NULL;
-  memcpy(p, dir, dl);
-  size_t o = dl == 1 ? 0 : dl;
-  p[o] = '/';
-  memcpy(p + o + 1, name, nl + 1);
-  return p;
-}
-
-static int resolve_path (struct at *a, char *path) {
-  a->path = path;
-  if (!path) return -ENOENT;
-  pthread_rwlock_rdlock(&table_lock);
-  int rc = table_hidden(path) ? -ENOENT : 0;
-  a->holder = a->m = rc ? NULL : table_resolve(path, &a->inner);
-  if (!rc && !a->m) rc = -ENOENT;
-  if (rc) {
-    done(a);
-    return rc;
-  }
-  return 0;
-}
-
-static int resolve_node (struct at *a, fuse_ino_t ino) {
-  a->node = node_of(ino);
-  int rc = resolve_path(a, node_path(a->node));
-  if (rc) return a->node->names || a->node == root_node ? rc : -ESTALE;
-  if (a->node == root_node) return 0;
-  if (a->node->mount_id == 0) {
-    a->m = NULL;
-    if (!table_busy(a->path)) rc = -ESTALE;
-  } else if (a->node->mount_id != a->m->id) {
-    rc = -ESTALE;  // NOTE: its mount was removed or covered; the kernel looks the name up again
-  }
-  if (rc) done(a);
-  return rc;
-}
-
-// A child of `parent` about to be created or removed: refused in read-only and synthesised places.
-static int resolve_child (struct at *a, fuse_ino_t parent, const char *name, bool creating) {
-  if (strlen(name) > NAME_MAX) return -ENAMETOOLONG;
-  struct node *p = node_of(parent);
-  char *dir = node_path(p);
-  a->node = NULL;
-  if (!dir) return -ENOENT;  // NOTE: the parent was removed meanwhile
-  int rc = resolve_path(a, join(dir, name));
-  free(dir);
-  // NOTE: a hidden name cannot be made to exist either.
-  if (rc) return rc == -ENOENT && creating ? -EPERM : rc;
-  if (table_busy(a->path)) rc = creating ? -EEXIST : -EBUSY;
-  else if (a->m->read_only) rc = -EROFS;
-  else if (a->inner[1] == '\0') rc = -EBUSY;
-  if (rc) done(a);
-  return rc;
-}
-
-static double timeout (struct mount *m) { return !m || m->cache_long ? LONG_TIMEOUT : SHORT_TIMEOUT; }
-
-static void synth_stat (struct stat *st) {
-  memset(st, 0, sizeof *st);
-  st->st_mode = S_IFDIR | 0755;
-  st->st_nlink = 2;
-  st->st_blksize = 4096;
-  st->st_atim = st->st_mtim = st->st_ctim = started;
-}
-
-static int stat_at (struct at *a, struct stat *st) {
-  if (!a->m) {
-    synth_stat(st);
-  } else {
-    int fd = mount_open(a->m, a->inner, O_PATH | O_NOFOLLOW);
-    if (fd < 0) return fd;
-    int rc = fstat(fd, st) < 0 ? -errno : 0;
-    close(fd);
-    if (rc) return rc;
-  }
-  if (a->node) st->st_ino = a->node->serial;
-  return 0;
-}
-
-// Looks `name` up in `parent` and counts it; 0 with e->ino 0 for a (cached) negative entry.
-static int lookup_entry (fuse_ino_t parent, const char *name, struct fuse_entry_param *e) {
-  memset(e, 0, sizeof *e);
-  if (strlen(name) > NAME_MAX) return -ENAMETOOLONG;
-  struct node *p = node_of(parent);
-  char *dir = node_path(p);
-  if (!dir) return -ENOENT;
-  struct at a = { 0 };
-  int rc = resolve_path(&a, join(dir, name));
-  free(dir);
-  if (rc == -ENOENT) goto negative;
-  if (rc) return rc;
-  struct stat st;
-  uint64_t mount_id = a.m->id;
-  int fd = mount_open(a.m, a.inner, O_PATH | O_NOFOLLOW);
-  if (fd >= 0) {
-    rc = fstat(fd, &st) < 0 ? -errno : 0;
-    close(fd);
-  } else {
-    rc = fd;
-  }
-  // NOTE: a path on the way to a mount target is a directory even where its backend has none.
-  if ((rc == -ENOENT || rc == -ENOTDIR) && table_busy(a.path)) {
-    synth_stat(&st);
-    mount_id = 0;
-    a.m = NULL;
-    rc = 0;
-  }
-  if (rc) {
-    done(&a);
-    if (rc == -ENOENT) goto negative;
-    return rc;
-  }
-  struct node *n = node_get(mount_id, st.st_dev, st.st_ino, p, name);
-  double t = timeout(a.m);
-  done(&a);
-  if (!n) return -ENOMEM;
-  st.st_ino = n->serial;
-  e->ino = node_ino(n);
-  e->attr = st;
-  e->attr_timeout = e->entry_timeout = t;
-  return 0;
-negative:
-  e->ino = 0;
-  e->entry_timeout = NEGATIVE_TIMEOUT;
-  return 0;
-}
-
-static void reply_entry (fuse_req_t req, fuse_ino_t parent, const char *name) {
-  struct fuse_entry_param e;
-  int rc = lookup_entry(parent, name, &e);
-  if (!rc && e.ino == 0) rc = -ENOENT;
-  if (rc) fuse_reply_err(req, -rc);
-  else fuse_reply_entry(req, &e);
-}
 
 static void op_init (void *userdata, struct fuse_conn_info *conn) {
   clock_gettime(CLOCK_REALTIME, &started);
@@ -226,25 +70,6 @@ static void op_getattr (fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *f
   if (rc) fuse_reply_err(req, -rc);
   else fuse_reply_attr(req, &st, t);
 }
-
-// A node with no name left (a file unlinked while open) is reached through one of its open files.
-static int resolve_orphan (struct at *a, fuse_ino_t ino, int *obj) {
-  struct node *n = node_of(ino);
-  if (n->names || n == root_node || n->mount_id == 0) return -ESTALE;
-  *obj = node_open_fd(n);
-  if (*obj < 0) return -ESTALE;
-  pthread_rwlock_rdlock(&table_lock);
-  a->node = n;
-  a->path = NULL;
-  a->holder = a->m = table_by_id(n->mount_id);
-  a->inner = "/";
-  if (a->m) return 0;
-  done(a);
-  close(*obj);
-  return -ESTALE;
-}
-
-static int proc_path (char *buf, size_t len, int fd) { return snprintf(buf, len, "/proc/self/fd/%d", fd); }
 
 static void op_setattr (fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set, struct fuse_file_info *fi) {
   struct at a;
@@ -327,14 +152,13 @@ static void op_readlink (fuse_req_t req, fuse_ino_t ino) {
 }
 
 // Gives a new object the caller's ownership (and its parent's group where that is set-gid).
-static int own (fuse_req_t req, int dir, const char *name, bool is_dir) {
+static int own (fuse_req_t req, int dir, const char *name) {
   const struct fuse_ctx *c = fuse_req_ctx(req);
   struct stat pst;
   if (fstat(dir, &pst) < 0) return -errno;
   gid_t gid = pst.st_mode & S_ISGID ? (gid_t) -1 : c->gid;
   if (c->uid == 0 && (gid == (gid_t) -1 || gid == 0)) return 0;
   if (fchownat(dir, name, c->uid, gid, AT_SYMLINK_NOFOLLOW) < 0) return -errno;
-  (void) is_dir;
   return 0;
 }
 
@@ -347,11 +171,11 @@ static void make (fuse_req_t req, fuse_ino_t parent, const char *name, enum make
   if (rc) return (void) fuse_reply_err(req, -rc);
   if (kind == MAKE_NODE && a.m->host && (mode & (S_ISUID | S_ISGID))) rc = -EPERM;
   const char *last;
-  int dir = rc ? rc : mount_parent(a.m, a.inner, &last);
+  int dir = rc ? rc : parent_for_create(&a, &last);
   if (dir < 0) rc = dir;
   else {
     int r = kind == MAKE_DIR ? mkdirat(dir, last, mode & 07777) : kind == MAKE_LINK ? symlinkat(link, dir, last) : mknodat(dir, last, mode, 0);
-    rc = r < 0 ? -errno : own(req, dir, last, kind == MAKE_DIR);
+    rc = r < 0 ? -errno : own(req, dir, last);
     close(dir);
   }
   done(&a);
@@ -485,7 +309,11 @@ static void op_open (fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) 
   if (!rc) {
     set_open_flags(fi, a.m);
     struct reopen r = { a.m, a.inner };
-    passthrough_opened(a.node, fd, true, writes, reopen_rdwr, &r);
+    struct stat big;
+    enum pass pass = writes ? PASS_WRITES
+                     : a.m->read_only && fstat(fd, &big) == 0 && big.st_size >= LARGE_FILE ? PASS_LARGE_READ_ONLY
+                     : PASS_NO;
+    passthrough_opened(a.node, fd, pass, reopen_rdwr, &r);
   }
   done(&a);
   if (rc) return (void) fuse_reply_err(req, -rc);
@@ -503,14 +331,14 @@ static void op_create (fuse_req_t req, fuse_ino_t parent, const char *name, mode
   if (rc) return (void) fuse_reply_err(req, -rc);
   if (a.m->host && (mode & (S_ISUID | S_ISGID))) rc = -EPERM;
   const char *last;
-  int dir = rc ? rc : mount_parent(a.m, a.inner, &last);
+  int dir = rc ? rc : parent_for_create(&a, &last);
   int fd = -1;
   if (!rc && dir < 0) rc = dir;
   if (!rc) {
     // NOTE: always O_EXCL: the kernel sends CREATE for a name it believes absent; a file another
     // writer made meanwhile must not be opened past its permissions nor given to the caller.
     fd = openat(dir, last, (fi->flags & OPEN_FLAGS) | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode & 07777);
-    rc = fd < 0 ? -errno : own(req, dir, last, false);
+    rc = fd < 0 ? -errno : own(req, dir, last);
   }
   if (dir >= 0) close(dir);
   struct stat st;
@@ -526,7 +354,7 @@ static void op_create (fuse_req_t req, fuse_ino_t parent, const char *name, mode
       e.attr_timeout = e.entry_timeout = timeout(a.m);
       set_open_flags(fi, a.m);
       struct reopen r = { a.m, a.inner };
-      passthrough_opened(n, fd, true, true, reopen_rdwr, &r);
+      passthrough_opened(n, fd, PASS_WRITES, reopen_rdwr, &r);
     }
   }
   done(&a);
@@ -572,174 +400,6 @@ static void op_fsync (fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_
   fuse_reply_err(req, rc < 0 ? errno : 0);
 }
 
-// A directory listing taken at opendir: backend names (hidden ones left out) and mount targets.
-struct listing {
-  struct node *dir;
-  size_t n;
-  struct entry {
-    char *name;
-    ino_t ino;
-    mode_t type;
-    bool plain;           // a backend entry with no mount below it: readdirplus may stat it here
-  } *e;
-  uint64_t mount_id;
-  dev_t dev;
-  int fd;                 // the directory (one per open directory), or -1 when only synthesised
-  double timeout;
-  char *path;
-  bool loaded;
-};
-
-static void listing_add (struct listing *l, const char *name, ino_t ino, mode_t type, bool plain) {
-  struct entry *grown = realloc(l->e, (l->n + 1) * sizeof *l->e);
-  if (!grown) return;
-  l->e = grown;
-  l->e[l->n++] = (struct entry) { strdup(name), ino, type, plain };
-}
-
-// NOTE: the listing is read at the first READDIR, not at OPENDIR: with cache_readdir a warm walk
-// opens directories without reading them, and must not pay for a listing it never uses.
-static void op_opendir (fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
-  struct at a;
-  int rc = resolve_node(&a, ino);
-  if (rc) return (void) fuse_reply_err(req, -rc);
-  struct listing *l = calloc(1, sizeof *l);
-  if (!l || !(l->path = strdup(a.path))) {
-    free(l);
-    done(&a);
-    return (void) fuse_reply_err(req, ENOMEM);
-  }
-  l->dir = a.node;
-  l->fd = -1;
-  l->timeout = timeout(a.m);
-  if (a.m) {
-    l->mount_id = a.m->id;
-    l->fd = mount_open(a.m, a.inner, O_RDONLY | O_DIRECTORY);
-    struct stat st;
-    if (l->fd >= 0 && fstat(l->fd, &st) == 0) l->dev = st.st_dev;
-    if (l->fd < 0) {
-      char **names;
-      int count = table_child_names(a.path, &names);
-      for (int i = 0; i < count; i++) free(names[i]);
-      free(names);
-      // NOTE: a directory only synthesised lists its mount targets.
-      if (l->fd != -ENOENT || count == 0) rc = l->fd;
-    }
-  }
-  if (!a.m || a.m->cache_long) fi->keep_cache = fi->cache_readdir = 1;
-  done(&a);
-  if (rc) {
-    free(l->path);
-    free(l);
-    return (void) fuse_reply_err(req, -rc);
-  }
-  fi->fh = (uint64_t) (uintptr_t) l;
-  fuse_reply_open(req, fi);
-}
-
-// Backend names (hidden ones left out) and the mount targets below, read once per open directory.
-static void listing_load (struct listing *l) {
-  l->loaded = true;
-  listing_add(l, ".", 1, S_IFDIR, false);
-  listing_add(l, "..", 1, S_IFDIR, false);
-  pthread_rwlock_rdlock(&table_lock);
-  int fd = l->fd >= 0 ? fcntl(l->fd, F_DUPFD_CLOEXEC, 0) : -1;
-  DIR *d = fd < 0 ? NULL : fdopendir(fd);
-  if (d) {
-    rewinddir(d);
-    struct dirent *de;
-    while ((de = readdir(d))) {
-      if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0) continue;
-      char *child = join(l->path, de->d_name);
-      if (child && !table_hidden(child)) listing_add(l, de->d_name, de->d_ino, (mode_t) DTTOIF(de->d_type), !table_busy(child));
-      free(child);
-    }
-    closedir(d);
-  } else if (fd >= 0) {
-    close(fd);
-  }
-  char **names;
-  int count = table_child_names(l->path, &names);
-  for (int i = 0; i < count; i++) {
-    bool seen = false;
-    for (size_t j = 2; j < l->n && !seen; j++) seen = strcmp(l->e[j].name, names[i]) == 0;
-    char *child = join(l->path, names[i]);
-    if (!seen && child && !table_hidden(child)) listing_add(l, names[i], 0, 0, false);
-    free(child);
-    free(names[i]);
-  }
-  free(names);
-  pthread_rwlock_unlock(&table_lock);
-}
-
-static void list (fuse_req_t req, size_t size, off_t off, struct fuse_file_info *fi, bool plus) {
-  struct listing *l = (struct listing *) (uintptr_t) fi->fh;
-  if (!l->loaded) listing_load(l);
-  char *buf = malloc(size);
-  if (!buf) return (void) fuse_reply_err(req, ENOMEM);
-  size_t pos = 0;
-  for (size_t i = (size_t) off; i < l->n; i++) {
-    struct entry *e = &l->e[i];
-    struct fuse_entry_param ep = { 0 };
-    ep.attr.st_mode = e->type;
-    struct node *known = e->ino && i >= 2 ? node_find(l->mount_id, l->dev, e->ino) : NULL;
-    ep.attr.st_ino = known ? known->serial : e->ino;
-    size_t want;
-    if (!plus) {
-      want = fuse_add_direntry(req, buf + pos, size - pos, e->name, &ep.attr, (off_t) i + 1);
-    } else {
-      if (i >= 2 && e->plain && l->fd >= 0) {
-        // NOTE: one name in a directory we hold open: no path walk, no symlink followed.
-        struct stat st;
-        struct node *n = fstatat(l->fd, e->name, &st, AT_SYMLINK_NOFOLLOW) == 0 ? node_get(l->mount_id, st.st_dev, st.st_ino, l->dir, e->name) : NULL;
-        if (n) {
-          st.st_ino = n->serial;
-          ep.ino = node_ino(n);
-          ep.attr = st;
-          ep.attr_timeout = ep.entry_timeout = l->timeout;
-        } else {
-          ep.attr.st_ino = e->ino;
-        }
-      } else if (i >= 2 && (lookup_entry(node_ino(l->dir), e->name, &ep) != 0 || ep.ino == 0)) {
-        memset(&ep, 0, sizeof ep);
-        ep.attr.st_mode = e->type;
-        ep.attr.st_ino = e->ino;
-      }
-      want = fuse_add_direntry_plus(req, buf + pos, size - pos, e->name, &ep, (off_t) i + 1);
-      // NOTE: an entry that did not fit was not given to the kernel: its lookup does not count.
-      if (want > size - pos && ep.ino) node_forget(node_of(ep.ino), 1);
-    }
-    if (want > size - pos) break;
-    pos += want;
-  }
-  fuse_reply_buf(req, buf, pos);
-  free(buf);
-}
-
-static void op_readdir (fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi) { list(req, size, off, fi, false); }
-static void op_readdirplus (fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi) { list(req, size, off, fi, true); }
-
-static void op_releasedir (fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
-  struct listing *l = (struct listing *) (uintptr_t) fi->fh;
-  for (size_t i = 0; i < l->n; i++) free(l->e[i].name);
-  if (l->fd >= 0) close(l->fd);
-  free(l->path);
-  free(l->e);
-  free(l);
-  fuse_reply_err(req, 0);
-}
-
-static void op_fsyncdir (fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi) {
-  struct at a;
-  int rc = resolve_node(&a, ino);
-  if (rc) return (void) fuse_reply_err(req, -rc);
-  int fd = a.m ? mount_open(a.m, a.inner, O_RDONLY | O_DIRECTORY) : -EINVAL;
-  rc = fd < 0 ? fd : (fsync(fd) < 0 ? -errno : 0);
-  if (fd >= 0) close(fd);
-  done(&a);
-  fuse_reply_err(req, -rc);
-}
-
 static void op_statfs (fuse_req_t req, fuse_ino_t ino) {
   struct at a;
   int rc = resolve_node(&a, ino);
@@ -750,69 +410,6 @@ static void op_statfs (fuse_req_t req, fuse_ino_t ino) {
   if (rc) fuse_reply_err(req, -rc);
   else fuse_reply_statfs(req, &sv);
 }
-
-// xattrs go through /proc/self/fd of the object itself: O_PATH descriptors take no f*xattr call.
-static int xattr_object (struct at *a, char proc[32], bool writing, const char *name) {
-  if (!a->m) return writing ? -EPERM : -ENODATA;
-  if (writing && a->m->read_only) return -EROFS;
-  // NOTE: file capabilities and trusted/security names on a host file would be privilege there.
-  if (writing && a->m->host && name && strncmp(name, "user.", 5) != 0 && strncmp(name, "system.posix_acl_", 17) != 0) return -EPERM;
-  int fd = mount_open(a->m, a->inner, O_PATH | O_NOFOLLOW);
-  if (fd < 0) return fd;
-  struct stat st;
-  if (fstat(fd, &st) < 0 || S_ISLNK(st.st_mode)) {
-    close(fd);
-    return writing ? -EPERM : -ENODATA;
-  }
-  proc_path(proc, 32, fd);
-  return fd;
-}
-
-static void op_setxattr (fuse_req_t req, fuse_ino_t ino, const char *name, const char *value, size_t size, int flags) {
-  struct at a;
-  int rc = resolve_node(&a, ino);
-  if (rc) return (void) fuse_reply_err(req, -rc);
-  char proc[32];
-  int fd = xattr_object(&a, proc, true, name);
-  rc = fd < 0 ? fd : (setxattr(proc, name, value, size, flags) < 0 ? -errno : 0);
-  if (fd >= 0) close(fd);
-  done(&a);
-  fuse_reply_err(req, -rc);
-}
-
-static void op_removexattr (fuse_req_t req, fuse_ino_t ino, const char *name) {
-  struct at a;
-  int rc = resolve_node(&a, ino);
-  if (rc) return (void) fuse_reply_err(req, -rc);
-  char proc[32];
-  int fd = xattr_object(&a, proc, true, name);
-  rc = fd < 0 ? fd : (removexattr(proc, name) < 0 ? -errno : 0);
-  if (fd >= 0) close(fd);
-  done(&a);
-  fuse_reply_err(req, -rc);
-}
-
-static void get_or_list (fuse_req_t req, fuse_ino_t ino, const char *name, size_t size) {
-  struct at a;
-  int rc = resolve_node(&a, ino);
-  if (rc) return (void) fuse_reply_err(req, -rc);
-  char proc[32];
-  int fd = xattr_object(&a, proc, false, name);
-  char *buf = size ? malloc(size) : NULL;
-  ssize_t n = fd;
-  if (fd == -ENODATA && !name) n = 0;
-  else if (fd >= 0) n = name ? getxattr(proc, name, buf, size) : listxattr(proc, buf, size);
-  if (n == -1) n = -errno;
-  if (fd >= 0) close(fd);
-  done(&a);
-  if (n < 0) fuse_reply_err(req, (int) -n);
-  else if (size == 0) fuse_reply_xattr(req, (size_t) n);
-  else fuse_reply_buf(req, buf, (size_t) n);
-  free(buf);
-}
-
-static void op_getxattr (fuse_req_t req, fuse_ino_t ino, const char *name, size_t size) { get_or_list(req, ino, name, size); }
-static void op_listxattr (fuse_req_t req, fuse_ino_t ino, size_t size) { get_or_list(req, ino, NULL, size); }
 
 static void op_fallocate (fuse_req_t req, fuse_ino_t ino, int mode, off_t off, off_t len, struct fuse_file_info *fi) {
   fuse_reply_err(req, fallocate((int) fi->fh, mode, off, len) < 0 ? errno : 0);
@@ -869,42 +466,3 @@ const struct fuse_lowlevel_ops context_ops = {
   .lseek = op_lseek,
   .copy_file_range = op_copy_file_range,
 };
-
-// A layout's mkdir, before anything is served: in whatever mount holds the path.
-int layout_mkdir (const char *path, mode_t mode, char *err, size_t errlen) {
-  struct at a = { 0 };
-  int rc = resolve_path(&a, strdup(path));
-  if (rc) return rc;
-  if (a.m->read_only) rc = -EROFS;
-  else if (a.inner[1] != '\0') {
-    const char *last;
-    int dir = mount_parent(a.m, a.inner, &last);
-    if (dir < 0) rc = dir;
-    else {
-      struct stat st;
-      if (mkdirat(dir, last, mode & 07777) < 0) rc = errno == EEXIST && fstatat(dir, last, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode) ? 0 : -errno;
-      // NOTE: mkdir(2) ignores S_ISGID in its mode; a layout asking for it gets it explicitly.
-      else if ((mode & 07000) && fchmodat(dir, last, mode & 07777, AT_SYMLINK_NOFOLLOW) < 0) rc = -errno;
-      close(dir);
-    }
-  }
-  done(&a);
-  return rc;
-}
-
-// locate: the object at `path` beneath this root, held open for another server to mount.
-int locate_path (const char *path, int *fd, bool *dir, uint64_t *mount_id) {
-  struct at a = { 0 };
-  int rc = resolve_path(&a, strdup(path));
-  if (rc) return rc;
-  int f = mount_open(a.m, a.inner, O_PATH | O_NOFOLLOW);
-  struct stat st;
-  if (f < 0) rc = f;
-  else if (fstat(f, &st) < 0) rc = -errno;
-  else if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode)) rc = -EINVAL;
-  // NOTE: another server will write these files too: our kernel caches must not outlive that.
-  if (!rc) a.m->cache_long = false, *fd = f, *dir = S_ISDIR(st.st_mode), *mount_id = a.m->id;
-  else if (f >= 0) close(f);
-  done(&a);
-  return rc;
-}

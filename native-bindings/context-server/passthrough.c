@@ -10,7 +10,9 @@
 // The kernel allows one backing file per inode, and refuses (EIO) a cached open of an inode open in
 // passthrough and vice versa, so the choice is per node: while a node has passthrough opens every
 // open of it passes through; while it has cached opens none does; otherwise an open for writing
-// starts passthrough with an O_RDWR backing file (one per node, shared by its opens).
+// starts passthrough with an O_RDWR backing file (one per node, shared by its opens), and so does
+// an open of a large file (1 MiB and more) of a read-only mount, with its own read-only descriptor.
+// Small read-only files stay cached: keep_cache serves them faster than a backing file per open.
 #include "context-server.h"
 
 #include <errno.h>
@@ -83,13 +85,16 @@ static bool take_open_unique (uint64_t unique) {
 }
 
 static ssize_t hook_writev (int fd, struct iovec *iov, int count, void *userdata) {
-  if (count >= 2 && iov[0].iov_len == OUT_HEADER) {
+  if (count >= 1 && iov[0].iov_len == OUT_HEADER) {
     int32_t error;
     uint64_t unique;
     memcpy(&error, (char *) iov[0].iov_base + 4, 4);
     memcpy(&unique, (char *) iov[0].iov_base + 8, 8);
-    char *arg = iov[count - 1].iov_base;
-    size_t len = iov[count - 1].iov_len;
+    char *arg = count >= 2 ? iov[count - 1].iov_base : NULL;
+    size_t len = count >= 2 ? iov[count - 1].iov_len : 0;
+    // NOTE: an OPEN's unique is taken back whatever the reply (errors come as a bare header), so
+    // the table of pending opens never fills up.
+    bool open_reply = enabled && unique != 0 && take_open_unique(unique);
     if (unique == init_unique && error == 0 && len >= 40) {
       init_unique = UINT64_MAX;
       if (offered) {
@@ -103,7 +108,7 @@ static ssize_t hook_writev (int fd, struct iovec *iov, int count, void *userdata
         memcpy(arg + 36, &depth, 4);
         enabled = true;
       }
-    } else if (enabled && unique != 0 && take_open_unique(unique) && error == 0 && len >= 16) {
+    } else if (open_reply && error == 0 && len >= 16) {
       // NOTE: fuse_open_out is the whole OPEN reply and the tail of a CREATE reply.
       char *out = arg + len - 16;
       uint64_t fh;
@@ -133,10 +138,11 @@ void passthrough_install (struct fuse_session *se) {
 
 // Called by open/create with the node locked: the backing id this open of `n` passes through
 // (0 for a cached open). `fd` is the open's own descriptor; `writes` whether it can write.
-static int32_t choose (struct node *n, int fd, bool writes, int (*reopen)(void *), void *ctx) {
+static int32_t choose (struct node *n, int fd, enum pass pass, int (*reopen)(void *), void *ctx) {
   if (n->backing_id > 0) return n->backing_id;
-  if (n->cached_opens > 0 || !writes) return 0;
-  int backing = (fcntl(fd, F_GETFL) & O_ACCMODE) == O_RDWR ? fcntl(fd, F_DUPFD_CLOEXEC, 0) : reopen(ctx);
+  if (n->cached_opens > 0 || pass == PASS_NO) return 0;
+  // NOTE: a large file of a read-only mount can have no writer here: its own descriptor will do.
+  int backing = pass == PASS_LARGE_READ_ONLY || (fcntl(fd, F_GETFL) & O_ACCMODE) == O_RDWR ? fcntl(fd, F_DUPFD_CLOEXEC, 0) : reopen(ctx);
   if (backing < 0) return 0;
   struct backing_map map = { .fd = backing };
   int id = ioctl(session_fd, BACKING_OPEN, &map);
@@ -151,9 +157,9 @@ static int32_t choose (struct node *n, int fd, bool writes, int (*reopen)(void *
   return id;
 }
 
-void passthrough_opened (struct node *n, int fd, bool regular, bool writes, int (*reopen)(void *), void *ctx) {
+void passthrough_opened (struct node *n, int fd, enum pass pass, int (*reopen)(void *), void *ctx) {
   nodes_lock();
-  int32_t id = enabled && session_fd >= 0 && regular && fd < MAX_FD ? choose(n, fd, writes, reopen, ctx) : 0;
+  int32_t id = enabled && session_fd >= 0 && fd < MAX_FD ? choose(n, fd, pass, reopen, ctx) : 0;
   if (id > 0) n->passthrough_opens++;
   else n->cached_opens++;
   if (fd < MAX_FD) fd_backing[fd] = id, fd_node[fd] = n;

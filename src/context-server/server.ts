@@ -60,7 +60,7 @@ export class ContextServer {
   }
 
   /** Spawns the server, sends the serve request and waits for `ready` (or its `failed` reason). */
-  static async start(request: Omit<ServeRequest, 'v' | 'op'>, options: { program?: string } = {}): Promise<ContextServer> {
+  static async start(request: Omit<ServeRequest, 'v' | 'op'>, options: { program?: string; timeoutMs?: number } = {}): Promise<ContextServer> {
     const program = options.program ?? contextServerProgram;
     // NOTE: stdio entry 3 'pipe' is a Unix stream socketpair: the server's control fd.
     const child = spawn(program, [], { stdio: ['ignore', 'ignore', 'pipe', 'pipe'] });
@@ -110,8 +110,20 @@ export class ContextServer {
     lines.on('error', () => {});
     // NOTE: a spawn that failed (no pid) has no peer: writing would only raise EPIPE.
     if (child.pid !== undefined) channel.write(`${JSON.stringify({ v: CONTROL_VERSION, op: 'serve', ...request } satisfies ServeRequest)}\n`);
-    const msg = await first;
-    if (msg instanceof Error) throw msg;
+    // NOTE: a server stuck before ready (a mount hanging in the kernel) must not hang the caller.
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<Error>((resolve) => {
+      timer = setTimeout(
+        () => resolve(new ContextServerFailed('ETIMEDOUT', `the context server was not ready within ${options.timeoutMs ?? 30_000} ms: ${stderr.trim() || 'no output'}`)),
+        options.timeoutMs ?? 30_000,
+      );
+    });
+    const msg = await Promise.race([first, timeout]);
+    clearTimeout(timer);
+    if (msg instanceof Error) {
+      child.kill('SIGKILL');
+      throw msg;
+    }
     if (server) return server;
     child.kill('SIGKILL');
     if ('event' in msg && msg.event === 'failed') throw new ContextServerFailed(msg.error.code, msg.error.message);

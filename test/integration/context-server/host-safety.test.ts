@@ -80,3 +80,13 @@ print(ok, bad, err)
   t.ok(logs.length <= 5 * 8, `symlinks met are logged, rate-limited (${logs.length})`);
   for (const message of logs) t.match(message, '/src: a symlink met on the way to /d');
 });
+
+t.test('a bind of a host tree holding the mount itself does not recurse into it', { skip }, async (t) => {
+  const c = await startContext(t, [ramfsRoot()]);
+  // NOTE: added after start: the mount now lies inside this bind's source.
+  await c.server.ask({ op: 'mount-add', mount: { type: 'bind', target: '/host', readOnly: true, source: c.dir } });
+  const inside = sh(`ls '${c.root}/host/root'`);
+  t.match(inside.stderr, 'Too many levels of symbolic links', 'the mount met inside a backend is refused (ELOOP)');
+  t.equal(sh(`ls '${c.root}/host' | grep -c root`).stdout.trim(), '1', 'it is still listed');
+  t.equal(sh(`find '${c.root}/host' > /dev/null 2>&1; echo done`).stdout, 'done\n', 'a walk of the whole bind ends');
+});

@@ -17,6 +17,7 @@ readline.createInterface({ input: s }).on('line', (line) => {
   const m = JSON.parse(line);
   if (first) {
     first = false;
+    if (m.mountpoint === '/hang') return;
     if (m.mountpoint === '/fail') { send({ event: 'failed', error: { code: 'EROFS', message: 'layout: mkdir /usr/new: EROFS' } }); process.exit(1); }
     // NOTE: one write: the lines after ready arrive in the same chunk.
     s.write(JSON.stringify({ event: 'ready', v: 1, pid: process.pid }) + '\\n' + JSON.stringify({ event: 'launch', launch: { time: 1, path: '/bin/true', pid: 7, uid: 0, allowed: true } }) + '\\n' + JSON.stringify({ event: 'log', message: 'hello', dropped: 2 }) + '\\n');
@@ -83,4 +84,13 @@ t.test('a server that dies rejects what is pending and fires onExit', async (t) 
     (e: unknown) => e as { code: string },
   );
   t.equal(late?.code, 'ESRCH');
+});
+
+t.test('a server that never gets ready is killed after the timeout', async (t) => {
+  const program = standIn(t);
+  const err = await ContextServer.start({ ...request, mountpoint: '/hang' }, { program, timeoutMs: 300 }).then(
+    () => undefined,
+    (e: unknown) => e as { code: string },
+  );
+  t.equal(err?.code, 'ETIMEDOUT');
 });
