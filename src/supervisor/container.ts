@@ -173,7 +173,7 @@ export class Container {
           dev: await isDirectory(join(vfs.root, 'dev')),
           jail: config.jail,
         };
-        trace.mark(container.cgroup ? 'cgroup' : 'launch plan');
+        trace.mark('launch plan');
         const { started, process } = await container.launch(options.process, options.terminal, emit, 'main');
         trace.add(started.trace);
         return { container, started, process };

@@ -103,10 +103,12 @@ t.test('a symlink swapped into a bind source never leads outside it', { skip }, 
 // at that moment: the race is with the server itself, not with what the kernel cached.
 const FRESH_READER = `
 import os, sys, time, json, errno
+stop = sys.argv[3]
+stop_dir = os.open(os.path.dirname(stop), os.O_RDONLY)
 os.chroot(sys.argv[1])
 r = {'inside': 0, 'secret': 0, 'eloop': 0, 'other': 0}
 start, i = time.time(), 0
-end, stop = start + float(sys.argv[2]), sys.argv[3]
+end = start + float(sys.argv[2])
 # NOTE: which state the kernel caches d in (directory, link, or absent mid-swap) is decided once
 # a second, so this reads until it has met both, for up to the given time.
 while time.time() < end and not (r['inside'] and r['eloop'] and time.time() > start + 2):
@@ -119,7 +121,7 @@ while time.time() < end and not (r['inside'] and r['eloop'] and time.time() > st
         if e.errno == errno.ELOOP: r['eloop'] += 1
         else: r['other'] += 1
     i += 1
-open(stop, 'w').close()
+os.close(os.open(os.path.basename(stop), os.O_CREAT | os.O_WRONLY, dir_fd=stop_dir))
 print(json.dumps(r))
 `;
 

@@ -48,7 +48,7 @@ t.test('run, exec and rm: every step, once, in order, adding up to the wall time
   t.same(
     r.steps.map((s) => s.step.replace(/ \d+$/, '')),
     ['cli start', 'cli: validation', 'connect', 'supervisor: validation', 'vfs-context', 'process-list', 'hostname-context', 'launch plan', ...LAUNCH, 'transport', 'first byte', 'payload',
-      'release: mount copies', 'release: processes', 'release: hostname-context', 'release: process-list', 'release: vfs-context', 'exit'],
+      'release: processes', 'release: hostname-context', 'release: process-list', 'release: vfs-context', 'release: cgroup', 'exit'],
     'run: CLI start, connect, validation, each resource, the launcher\'s stages, first byte, exit, release',
   );
   addsUp(t, r, 'run');
@@ -63,7 +63,7 @@ t.test('run, exec and rm: every step, once, in order, adding up to the wall time
   t.equal(rm.status, 0);
   t.same(
     rm.steps.map((s) => s.step.replace(/ \d+$/, '')),
-    ['cli start', 'connect', 'supervisor: validation', 'release: mount copies', 'release: processes', 'release: hostname-context', 'release: process-list', 'release: vfs-context', 'transport', 'exit'],
+    ['cli start', 'connect', 'supervisor: validation', 'release: processes', 'release: hostname-context', 'release: process-list', 'release: vfs-context', 'release: cgroup', 'transport', 'exit'],
     'rm',
   );
   addsUp(t, rm, 'rm');
