@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Benchmark: native vs a fusejail bind mount vs bindfs, side by side in one run.
+# Benchmark: native vs fusejail bind mounts (read-write, and read-only) vs bindfs and fuse-overlayfs,
+# side by side in one run.
 # Prints seconds per operation and the ratio to native (native time / time: 1.00 = as fast).
 # Needs root (drop_caches, mounts). Usage: test/bench/fuse.sh [WORKDIR]
 # BENCH_SMOKE=1: 100 small files, a 1 MiB file, each measurement once, in a directory removed after.
@@ -18,13 +19,15 @@ src=$work/src
 need_root
 use_bindfs=0
 have bindfs && use_bindfs=1
+use_overlay=0
+have fuse-overlayfs && use_overlay=1
 
-mkdir -p "$src" "$work/fj" "$work/bindfs"
+mkdir -p "$src" "$work/fj" "$work/bindfs" "$work/overlay"
 fj_pid=""
 cleanup() {
   [ -n "$fj_pid" ] && kill -INT "$fj_pid" 2>/dev/null && wait "$fj_pid" 2>/dev/null || true
-  fusermount -uz "$work/bindfs" 2>/dev/null || true
-  fusermount -uz "$work/fj" 2>/dev/null || true
+  for m in bindfs overlay fj; do fusermount3 -uz "$work/$m" 2>/dev/null || true; done
+  rm -rf "$work/upper" "$work/ovl-work"
   if smoke; then rm -rf "$work"; fi
 }
 trap cleanup EXIT
@@ -53,19 +56,29 @@ fi
 cp /bin/true "$src/true"
 
 # --- mounts ----------------------------------------------------------------------------------
+# NOTE: one served root, the same source twice: /b read-write (a workspace), /r read-only (as a
+# container's /usr): the context server passes big files through only where nothing else can write.
 cat > "$work/config.json" <<EOF
-{ "jail": true, "pid-isolation": true, "hostname": null, "layout": [ { "type": "mount", "source": "$src", "target": "/b", "fs_type": "bind" } ] }
+{ "jail": true, "pid-isolation": true, "hostname": null, "layout": [
+  { "type": "mount", "source": "$src", "target": "/b", "fs_type": "bind" },
+  { "type": "mount", "source": "$src", "target": "/r", "fs_type": "bind", "read_only": true } ] }
 EOF
 mountpoint -q "$work/fj" && fusermount -uz "$work/fj"
 "$repo/bin/fusejail" serve -f "$work/config.json" "$work/fj" 2>"$work/serve.log" &
 fj_pid=$!
 for _ in $(seq 100); do grep -q serving "$work/serve.log" && break; sleep 0.1; done
-declare -A dirs=([native]="$src" [fusejail]="$work/fj/b" [bindfs]="$work/bindfs")
-order=(native fusejail)
+declare -A dirs=([native]="$src" [fusejail]="$work/fj/b" [fusejail-ro]="$work/fj/r" [bindfs]="$work/bindfs" [overlay]="$work/overlay")
+order=(native fusejail fusejail-ro)
 if [ "$use_bindfs" = 1 ]; then
-  mountpoint -q "$work/bindfs" && fusermount -uz "$work/bindfs"
+  mountpoint -q "$work/bindfs" && fusermount3 -uz "$work/bindfs"
   bindfs -o allow_other "$src" "$work/bindfs"
   order+=(bindfs)
+fi
+if [ "$use_overlay" = 1 ]; then
+  mountpoint -q "$work/overlay" && fusermount3 -uz "$work/overlay"
+  rm -rf "$work/upper" "$work/ovl-work" && mkdir -p "$work/upper" "$work/ovl-work"
+  fuse-overlayfs -o "lowerdir=$src,upperdir=$work/upper,workdir=$work/ovl-work,allow_other" "$work/overlay"
+  order+=(overlay)
 fi
 
 # NOTE: a smoke run does not drop the whole machine's page cache for a number that means nothing.
@@ -84,12 +97,14 @@ declare -A result
 bench() { # bench NAME MODE(cold|warm) FUNCTION
   local name=$1 mode=$2 fn=$3 t best
   for k in "${order[@]}"; do
+    # NOTE: nothing can be written through a read-only mount.
+    [ "$fn" = write_big ] && [ "$k" = fusejail-ro ] && continue
     best=""
     for _ in $(seq "$TRIES"); do
       if [ "$mode" = cold ]; then drop; elif [ "$mode" = warm ]; then $fn "${dirs[$k]}" >/dev/null 2>&1; fi
       t=$(time_it $fn "${dirs[$k]}")
       [ -z "$best" ] || [ "$(echo "$t < $best" | bc -l)" = 1 ] && best=$t
-      [ "$fn" = write_big ] && rm -f "$src/written"
+      [ "$fn" = write_big ] && rm -f "$src/written" "$work/upper/written"
     done
     result[$name,$k]=$best
   done
@@ -104,10 +119,17 @@ bench "find $FILES files warm" warm find_tree
 bench "tar $FILES files warm" warm tar_tree
 bench "$EXECS execs warm" warm exec_n
 
-printf '\n%-28s %10s %10s %7s %10s %7s\n' operation native fusejail ratio bindfs ratio
+printf '\n%-28s %9s' operation native
+for k in "${order[@]:1}"; do printf ' %11s %6s' "$k" ratio; done
+printf '\n'
 for name in "read ${BIG_MIB} MiB cold" "read ${BIG_MIB} MiB warm" "write ${BIG_MIB} MiB + fsync" "find $FILES files cold" \
             "find $FILES files warm" "tar $FILES files warm" "$EXECS execs warm"; do
-  n=${result[$name,native]}; f=${result[$name,fusejail]}; b=${result[$name,bindfs]:-}
-  printf '%-28s %9.3fs %9.3fs %7s %10s %7s\n' "$name" "$n" "$f" "$(cell "$(ratio "$n" "$f")")" "$(cell "$b" '%.3fs')" "$(cell "$(ratio "$n" "$b")")"
+  n=${result[$name,native]}
+  printf '%-28s %8.3fs' "$name" "$n"
+  for k in "${order[@]:1}"; do
+    v=${result[$name,$k]:-}
+    printf ' %11s %6s' "$(cell "$v" '%.3fs')" "$(cell "$(ratio "$n" "$v")")"
+  done
+  printf '\n'
 done
 echo "(ratio = native time / time; 1.00 is as fast as native)"

@@ -9,7 +9,7 @@ const skip = fuseUnavailable() || (process.getuid?.() !== 0 ? 'the benchmarks ne
 /** Each script and a line of the table it prints. */
 const SCRIPTS: [string, RegExp][] = [
   ['launch.sh', /^fusejail launcher \(FUSE root, proc, dev, jail\)\s+\d/m],
-  ['fuse.sh', /^operation\s+native\s+fusejail\s+ratio/m],
+  ['fuse.sh', /^operation\s+native\s+fusejail\s+ratio\s+fusejail-ro\s+ratio/m],
   ['supervisor.sh', /^fusejail run -- \/bin\/true \(warm supervisor\)\s+\d[\s\S]*time to remove all/m],
   ['examples.sh', /^fusejail run -f examples\/jailed-build.json\s+\d/m],
 ];
