@@ -129,3 +129,13 @@ export async function errnoOf(p: Promise<unknown>): Promise<number> {
   }
   return 0;
 }
+
+/** The errno code (ENOENT, EROFS, …) a synchronous call throws, or undefined when it succeeds. */
+export const code = (fn: () => unknown): string | undefined => {
+  try {
+    fn();
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code;
+  }
+  return undefined;
+};

@@ -1,5 +1,5 @@
 // Test helper: the CLI against a private state directory, and a supervisor that is always stopped.
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fusejail, tempDir } from './fuse.js';
@@ -50,4 +50,14 @@ export function alive(pid: number): boolean {
 export async function until(check: () => boolean | Promise<boolean>, ms = 5000): Promise<boolean> {
   for (const end = Date.now() + ms; Date.now() < end; await new Promise((r) => setTimeout(r, 100))) if (await check()) return true;
   return false;
+}
+
+/** Whether tmux is here to drive an interactive terminal. */
+export function hasTmux(): boolean {
+  try {
+    execFileSync('tmux', ['-V']);
+    return true;
+  } catch {
+    return false;
+  }
 }

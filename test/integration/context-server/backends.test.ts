@@ -4,18 +4,9 @@ import { join } from 'node:path';
 import t from 'tap';
 import { ContextServer } from '../../../src/context-server/server.js';
 import { contextServerUnavailable, hostDir, ramfsRoot, startContext } from '../../helpers/context-server.js';
-import { sh } from '../../helpers/fuse.js';
+import { code, sh } from '../../helpers/fuse.js';
 
 const skip = contextServerUnavailable();
-
-const code = (fn: () => unknown): string | undefined => {
-  try {
-    fn();
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code;
-  }
-  return undefined;
-};
 
 t.test('a read-only bind reads the host and refuses writes with EROFS', { skip }, async (t) => {
   const src = hostDir(t, 'bind');

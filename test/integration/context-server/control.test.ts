@@ -6,18 +6,9 @@ import { ContextServer } from '../../../src/context-server/server.js';
 import type { Located } from '../../../src/context-server/table.js';
 import { mountedHere } from '../../../src/host/mounts.js';
 import { contextServerUnavailable, hostDir, ramfsRoot, startContext } from '../../helpers/context-server.js';
-import { sh } from '../../helpers/fuse.js';
+import { code, sh } from '../../helpers/fuse.js';
 
 const skip = contextServerUnavailable();
-
-const code = (fn: () => unknown): string | undefined => {
-  try {
-    fn();
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code;
-  }
-  return undefined;
-};
 
 const rejection = (p: Promise<unknown>): Promise<{ code?: string; message?: string } | undefined> =>
   p.then(

@@ -27,7 +27,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
-import { fuseUnavailable, serve, sh, tempDir } from '../../helpers/fuse.js';
+import { code, fuseUnavailable, serve, sh, tempDir } from '../../helpers/fuse.js';
 
 const skip = fuseUnavailable();
 
@@ -38,15 +38,6 @@ const backends: Record<string, () => { layout: object[]; host?: string }> = {
     chmodSync(host, 0o1777);
     return { layout: [{ type: 'mount', source: host, target: '/w', fs_type: 'bind' }], host };
   },
-};
-
-const code = (fn: () => unknown): string | undefined => {
-  try {
-    fn();
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code;
-  }
-  return undefined;
 };
 
 for (const [name, make] of Object.entries(backends)) {

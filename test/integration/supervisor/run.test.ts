@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import t from 'tap';
 import { fusejail, fuseUnavailable, repo } from '../../helpers/fuse.js';
-import { cli, mountsUnder } from '../../helpers/supervisor.js';
+import { cli, hasTmux, mountsUnder } from '../../helpers/supervisor.js';
 
 const skip = fuseUnavailable();
 
@@ -78,15 +78,6 @@ t.test('an interactive shell through tmux: prompt, stty size, resize, Ctrl-C, ex
   t.match(end, /^EXIT=3$/m);
   t.match(end, /^ icanon$/m, 'the terminal is back in canonical mode');
 });
-
-function hasTmux(): boolean {
-  try {
-    execFileSync('tmux', ['-V']);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 t.test('a config that is not JSON, or not there, is named with exit 1, never a crash', { skip }, async (t) => {
   const { dir, run } = cli(t);

@@ -2,16 +2,7 @@
 import { execFileSync } from 'node:child_process';
 import t from 'tap';
 import { fusejail, fuseUnavailable } from '../../helpers/fuse.js';
-import { cli } from '../../helpers/supervisor.js';
-
-function hasTmux(): boolean {
-  try {
-    execFileSync('tmux', ['-V']);
-    return true;
-  } catch {
-    return false;
-  }
-}
+import { cli, hasTmux } from '../../helpers/supervisor.js';
 
 const skip = fuseUnavailable() || (hasTmux() ? false : 'tmux is not installed');
 
