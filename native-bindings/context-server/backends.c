@@ -38,7 +38,9 @@ static int tmpfs_new (unsigned long long size, mode_t mode) {
   snprintf(value, sizeof value, "%o", (unsigned) (mode & 07777));
   if (!rc && syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, "mode", value, 0) < 0) rc = -errno;
   if (!rc && syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0) rc = -errno;
-  int mnt = rc ? -1 : (int) syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, 0);
+  // NOTE: nodev, nosuid: a device node or set-id file a container makes in its RAMFS is inert
+  // here too, not only through the FUSE mount.
+  int mnt = rc ? -1 : (int) syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NODEV | MOUNT_ATTR_NOSUID);
   if (!rc && mnt < 0) rc = -errno;
   close(fs);
   return rc ? rc : mnt;
@@ -146,7 +148,7 @@ static int overlay_new (int lower, unsigned long long size, int *upper_store) {
     if (syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, keys[i], value, 0) < 0) rc = -errno;
   }
   if (!rc && syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0) rc = -errno;
-  if (!rc && (mnt = (int) syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, 0)) < 0) rc = -errno;
+  if (!rc && (mnt = (int) syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NODEV | MOUNT_ATTR_NOSUID)) < 0) rc = -errno;
   if (fs >= 0) close(fs);
   if (up >= 0) close(up);
   if (wk >= 0) close(wk);

@@ -76,6 +76,8 @@ struct node {
   struct node *next_in_hash;
   int32_t backing_id;     // passthrough.c: the kernel backing file all its opens share, or 0
   uint32_t passthrough_opens, cached_opens;
+  struct timespec seen_mtime;  // ops.c: the host file as its last open saw it (whether its pages
+  off_t seen_size;             // may be kept: unchanged since)
 };
 extern struct node *root_node;
 void nodes_init(void);

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/statvfs.h>
 #include <time.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 enum { FMODE_EXEC = 0x20 };  // __FMODE_EXEC: the open the kernel sends for execve(2)
@@ -90,7 +91,14 @@ static void op_setattr (fuse_req_t req, fuse_ino_t ino, struct stat *attr, int t
     // kill-priv on write) and keeping them are fine.
     if (a.m->host && !S_ISDIR(st.st_mode) && (attr->st_mode & ~st.st_mode & (S_ISUID | S_ISGID))) rc = -EPERM;
     else if (S_ISLNK(st.st_mode)) rc = -EOPNOTSUPP;
-    else if ((fi ? fchmod((int) fi->fh, attr->st_mode & 07777) : chmod(proc, attr->st_mode & 07777)) < 0) rc = -errno;
+    else {
+      // NOTE: without CAP_FSETID the kernel drops S_ISGID from a chmod by a caller outside the
+      // file's group; the kernel already applied that rule to the real caller (default_permissions),
+      // so the server acts in the file's group for this one call (setfsgid is per thread).
+      int was = (int) syscall(SYS_setfsgid, st.st_gid);
+      if ((fi ? fchmod((int) fi->fh, attr->st_mode & 07777) : chmod(proc, attr->st_mode & 07777)) < 0) rc = -errno;
+      syscall(SYS_setfsgid, was);
+    }
   }
   if (!rc && (to_set & (FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID))) {
     uid_t uid = to_set & FUSE_SET_ATTR_UID ? attr->st_uid : (uid_t) -1;
@@ -164,17 +172,18 @@ static int own (fuse_req_t req, int dir, const char *name) {
 
 enum make { MAKE_NODE, MAKE_DIR, MAKE_LINK };
 
-static void make (fuse_req_t req, fuse_ino_t parent, const char *name, enum make kind, mode_t mode, const char *link) {
-  if (kind == MAKE_NODE && (S_ISCHR(mode) || S_ISBLK(mode))) return (void) fuse_reply_err(req, EPERM);
+static void make (fuse_req_t req, fuse_ino_t parent, const char *name, enum make kind, mode_t mode, dev_t rdev, const char *link) {
   struct at a;
   int rc = resolve_child(&a, parent, name, true);
   if (rc) return (void) fuse_reply_err(req, -rc);
-  if (kind == MAKE_NODE && a.m->host && (mode & (S_ISUID | S_ISGID))) rc = -EPERM;
+  // NOTE: no device node and no set-id file on the host. In the server's own stores (RAMFS, copy
+  // layers: nodev, nosuid, as is the FUSE mount) they are inert, and POSIX tools may make them.
+  if (kind == MAKE_NODE && a.m->host && ((mode & (S_ISUID | S_ISGID)) || S_ISCHR(mode) || S_ISBLK(mode))) rc = -EPERM;
   const char *last;
   int dir = rc ? rc : parent_for_create(&a, &last);
   if (dir < 0) rc = dir;
   else {
-    int r = kind == MAKE_DIR ? mkdirat(dir, last, mode & 07777) : kind == MAKE_LINK ? symlinkat(link, dir, last) : mknodat(dir, last, mode, 0);
+    int r = kind == MAKE_DIR ? mkdirat(dir, last, mode & 07777) : kind == MAKE_LINK ? symlinkat(link, dir, last) : mknodat(dir, last, mode, rdev);
     rc = r < 0 ? -errno : own(req, dir, last);
     close(dir);
   }
@@ -183,9 +192,9 @@ static void make (fuse_req_t req, fuse_ino_t parent, const char *name, enum make
   reply_entry(req, parent, name);
 }
 
-static void op_mknod (fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, dev_t rdev) { make(req, parent, name, MAKE_NODE, mode, NULL); }
-static void op_mkdir (fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode) { make(req, parent, name, MAKE_DIR, mode, NULL); }
-static void op_symlink (fuse_req_t req, const char *link, fuse_ino_t parent, const char *name) { make(req, parent, name, MAKE_LINK, 0, link); }
+static void op_mknod (fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, dev_t rdev) { make(req, parent, name, MAKE_NODE, mode, rdev, NULL); }
+static void op_mkdir (fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode) { make(req, parent, name, MAKE_DIR, mode, 0, NULL); }
+static void op_symlink (fuse_req_t req, const char *link, fuse_ino_t parent, const char *name) { make(req, parent, name, MAKE_LINK, 0, 0, link); }
 
 static void remove_name (fuse_req_t req, fuse_ino_t parent, const char *name, int flags) {
   struct at a;
@@ -260,8 +269,18 @@ static void op_link (fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const
   reply_entry(req, newparent, newname);
 }
 
-static void set_open_flags (struct fuse_file_info *fi, struct mount *m) {
+static void set_open_flags (struct fuse_file_info *fi, struct mount *m, struct node *n, int fd) {
+  struct stat st;
   if (m->cache_long) fi->keep_cache = 1;
+  else if (n && fstat(fd, &st) == 0) {
+    // NOTE: a read-write bind can change on the host at any time: its pages are kept across opens
+    // only while the file's size and mtime are what the last open saw (libfuse's auto_cache).
+    nodes_lock();
+    fi->keep_cache = n->seen_size == st.st_size && n->seen_mtime.tv_sec == st.st_mtim.tv_sec && n->seen_mtime.tv_nsec == st.st_mtim.tv_nsec;
+    n->seen_size = st.st_size;
+    n->seen_mtime = st.st_mtim;
+    nodes_unlock();
+  }
   if ((fi->flags & O_ACCMODE) == O_RDONLY) fi->noflush = 1;
 }
 
@@ -307,7 +326,7 @@ static void op_open (fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) 
     }
   }
   if (!rc) {
-    set_open_flags(fi, a.m);
+    set_open_flags(fi, a.m, a.node, fd);
     struct reopen r = { a.m, a.inner };
     struct stat big;
     enum pass pass = writes ? PASS_WRITES
@@ -352,7 +371,7 @@ static void op_create (fuse_req_t req, fuse_ino_t parent, const char *name, mode
       e.ino = node_ino(n);
       e.attr = st;
       e.attr_timeout = e.entry_timeout = timeout(a.m);
-      set_open_flags(fi, a.m);
+      set_open_flags(fi, a.m, n, fd);
       struct reopen r = { a.m, a.inner };
       passthrough_opened(n, fd, PASS_WRITES, reopen_rdwr, &r);
     }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmark: `fusejail run -- /bin/true` warm and cold, side by side with `node -e 0` (the floor of
-# any Node CLI) and bwrap; then 50 containers with an idle shell each: memory, time to start and
-# to remove them. Peers: bwrap, and podman (with runc) on a local busybox image; a missing one is
+# any Node CLI) and bwrap; then 100 containers with an idle shell each: the memory fusejail adds per
+# container (PSS), the time to start and to remove them all, and what is left after. Peers: bwrap, and podman (with runc) on a local busybox image; a missing one is
 # skipped. Needs root. Usage: test/bench/supervisor.sh [N] [CONTAINERS]
 # BENCH_SMOKE=1: one run each, two containers (see lib.sh).
 set -euo pipefail
@@ -10,7 +10,7 @@ repo=$(cd "$(dirname "$0")/../.." && pwd)
 # shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
 N=${1:-20}
-C=${2:-50}
+C=${2:-100}
 smoke && N=1 C=2
 export FUSEJAIL_STATE_DIR=$(mktemp -d /tmp/fusejail-bench-sup-XXXX)
 chmod 700 "$FUSEJAIL_STATE_DIR"
@@ -59,18 +59,29 @@ for i in $(seq "$C"); do "$fj" run -d --name "idle$i" -- sh >/dev/null; done
 t1=$(date +%s%N)
 sup=$(cat "$FUSEJAIL_STATE_DIR/supervisor.pid")
 rss() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
-# NOTE: servers start as spares, so their command line does not name the state directory.
-servers=$("$fj" resources --json | grep -o '"serverPid": [0-9]*' | grep -o '[0-9]*$' || true)
-total=0; n=0
-for p in $servers; do total=$((total + $(rss "$p"))); n=$((n + 1)); done
+pss() { awk '/^Pss:/ {print $2}' "/proc/$1/smaps_rollup" 2>/dev/null || echo 0; }
+# NOTE: what fusejail runs for the containers: every descendant of the supervisor but the payloads
+# themselves (context servers, inits, launchers, pins), and the supervisor's own share.
+descendants() { local p; for p in $(pgrep -P "$1"); do echo "$p"; descendants "$p"; done; }
+ours=0; servers=0; server_pss=0
+for p in $(descendants "$sup"); do
+  args=$(tr '\0' ' ' < "/proc/$p/cmdline" 2>/dev/null || true)
+  case "$args" in
+    *context-server*) servers=$((servers + 1)); server_pss=$((server_pss + $(pss "$p"))); ours=$((ours + $(pss "$p"))) ;;
+    *launcher*|"fusejail init"*|*pin*) ours=$((ours + $(pss "$p"))) ;;
+  esac
+done
+sup_pss=$(pss "$sup")
 t2=$(date +%s%N)
 for i in $(seq "$C"); do "$fj" rm -f "idle$i"; done
 t3=$(date +%s%N)
 left=$(grep -c "$FUSEJAIL_STATE_DIR" /proc/mounts || true)
 
 printf '\n%d containers, each with an idle shell\n' "$C"
-printf '  supervisor RSS                   %8d KiB\n' "$(rss "$sup")"
-printf '  FUSE servers                     %8d processes, %d KiB RSS in all, %d KiB each on average\n' "$n" "$total" "$((n > 0 ? total / n : 0))"
+printf '  supervisor                       %8d KiB PSS (%d KiB RSS)\n' "$sup_pss" "$(rss "$sup")"
+printf '  context servers                  %8d processes, %d KiB PSS each on average\n' "$servers" "$((servers > 0 ? server_pss / servers : 0))"
+printf '  added per container              %8d KiB PSS (servers, inits, launchers, pins, the supervisor share)\n' "$(((ours + sup_pss) / C))"
 printf '  time to start all                %8.1f s (%.0f ms each)\n' "$(echo "($t1 - $t0) / 1000000000" | bc -l)" "$(echo "($t1 - $t0) / 1000000 / $C" | bc -l)"
 printf '  time to remove all               %8.1f s (%.0f ms each)\n' "$(echo "($t3 - $t2) / 1000000000" | bc -l)" "$(echo "($t3 - $t2) / 1000000 / $C" | bc -l)"
 printf '  mounts left after removal        %8d\n' "$left"
+echo "(targets: <= 5 MiB added per container; all started in <= 10 s; rm -f <= 50 ms each)"
