@@ -14,10 +14,14 @@ export class Stopwatch {
     this.last = start;
   }
 
-  /** Ends the current step: it lasted from the end of the previous one until `at` (now). */
+  /**
+   * Ends the current step: it lasted from the end of the previous one until `at` (now).
+   * NOTE: steps measured elsewhere (`add`) can overlap what was marked here (the supervisor
+   * released a container while the CLI still printed its output); such a step lasts 0 ms, never less.
+   */
   mark(step: string, at = performance.now()): void {
-    this.steps.push({ step, ms: at - this.last });
-    this.last = at;
+    this.steps.push({ step, ms: Math.max(0, at - this.last) });
+    this.last = Math.max(at, this.last);
   }
 
   /** Steps measured elsewhere that follow on from the previous one; the next mark gets the rest. */
