@@ -217,22 +217,28 @@ static void op_rmdir (fuse_req_t req, fuse_ino_t parent, const char *name) { rem
 
 // NOTE: both ends are held under the table's read lock at once (glibc's default rwlock prefers
 // readers, so taking it twice in one thread cannot deadlock against a waiting writer).
+// The parent directories of two names in one mount (EXDEV across mounts), for rename and link.
+static int two_parents (struct at *a, struct at *b, int *d1, const char **n1, int *d2, const char **n2) {
+  *d1 = *d2 = -1;
+  if (a->m != b->m) return -EXDEV;
+  *d1 = mount_parent(a->m, a->inner, n1);
+  *d2 = mount_parent(b->m, b->inner, n2);
+  return *d1 < 0 ? *d1 : *d2 < 0 ? *d2 : 0;
+}
+
 static void op_rename (fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newparent, const char *newname, unsigned int flags) {
   if (flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE)) return (void) fuse_reply_err(req, EINVAL);
   struct at a, b;
   int rc = resolve_child(&a, parent, name, false);
   if (rc) return (void) fuse_reply_err(req, -rc);
   rc = resolve_child(&b, newparent, newname, false);
-  if (rc == -ENOENT && !(flags & RENAME_EXCHANGE)) rc = -ENOENT;
   if (rc) {
     done(&a);
     return (void) fuse_reply_err(req, -rc);
   }
-  if (a.m != b.m) rc = -EXDEV;
   const char *n1, *n2;
-  int d1 = rc ? -1 : mount_parent(a.m, a.inner, &n1);
-  int d2 = rc ? -1 : mount_parent(b.m, b.inner, &n2);
-  if (!rc && (d1 < 0 || d2 < 0)) rc = d1 < 0 ? d1 : d2;
+  int d1, d2;
+  rc = two_parents(&a, &b, &d1, &n1, &d2, &n2);
   if (!rc && renameat2(d1, n1, d2, n2, flags) < 0) rc = -errno;
   if (d1 >= 0) close(d1);
   if (d2 >= 0) close(d2);
@@ -255,11 +261,9 @@ static void op_link (fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const
     done(&a);
     return (void) fuse_reply_err(req, -rc);
   }
-  if (b.m != a.m) rc = -EXDEV;
   const char *n1, *n2;
-  int d1 = rc ? -1 : mount_parent(a.m, a.inner, &n1);
-  int d2 = rc ? -1 : mount_parent(b.m, b.inner, &n2);
-  if (!rc && (d1 < 0 || d2 < 0)) rc = d1 < 0 ? d1 : d2;
+  int d1, d2;
+  rc = two_parents(&a, &b, &d1, &n1, &d2, &n2);
   if (!rc && linkat(d1, n1, d2, n2, 0) < 0) rc = -errno;
   if (d1 >= 0) close(d1);
   if (d2 >= 0) close(d2);
