@@ -55,11 +55,11 @@ subids:
 	    echo "note: no subordinate range for \"fusejail\" in $(SUBUID) and $(SUBGID): --userns needs one;" >&2; \
 	    echo "  as root, run make deps, or add the same fusejail:START:65536 line to both (see docs/security.md)" >&2; \
 	  else \
-	    start=$$(cat $(SUBUID) $(SUBGID) 2>/dev/null | awk -F: -v had="$$uid$$gid" 'BEGIN { n = 0 } \
+	    start=$$(awk -F: -v had="$$uid$$gid" 'BEGIN { n = 0 } \
 	      function free(s,  i) { for (i = 0; i < n; i++) if (s < from[i] + count[i] && from[i] < s + 65536) return 0; return 1 } \
 	      NF == 3 && $$2 ~ /^[0-9]+$$/ && $$3 ~ /^[0-9]+$$/ && $$1 != "fusejail" { from[n] = $$2 + 0; count[n++] = $$3 + 0 } \
 	      END { split(had, h, ":"); if (h[2] ~ /^[0-9]+$$/ && h[2] >= 65536 && free(h[2] + 0)) { print h[2]; exit } \
-	            for (s = 131072; !free(s); s += 65536) {} print s }'); \
+	            for (s = 131072; !free(s); s += 65536) {} print s }' $$(ls $(SUBUID) $(SUBGID) 2>/dev/null) </dev/null); \
 	    for file in $(SUBUID) $(SUBGID); do \
 	      grep -qs '^fusejail:' $$file || { [ -z "$$(tail -c1 $$file 2>/dev/null)" ] || echo >> $$file; echo "fusejail:$$start:65536" >> $$file && echo "added fusejail:$$start:65536 to $$file"; }; \
 	    done; \
