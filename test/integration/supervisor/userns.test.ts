@@ -26,7 +26,7 @@ t.test('inside --userns: uid_map is 0 START 65536, id -u is 0, exec joins the sa
   const once = await run(['run', '--userns', '--', 'sh', '-c', 'cat /proc/self/uid_map /proc/self/gid_map; id -u; id -g']);
   t.equal(once.status, 0, once.stderr);
   t.same(once.stdout.split('\n').map((l) => l.trim().split(/\s+/).join(' ')), [`0 ${START} 65536`, `0 ${typeof map === 'string' ? 0 : map.gid} 65536`, '0', '0', '']);
-  const host = await run(['run', '--', 'sh', '-c', 'cat /proc/self/uid_map']);
+  const host = await run(['run', '--no-userns', '--', 'sh', '-c', 'cat /proc/self/uid_map']);
   t.match(host.stdout, /^\s*0\s+0\s+4294967295$/m, 'without --userns: the host\'s ids (as on today\'s main)');
 
   await run(['run', '-d', '--name', 'u', '--userns', '--', 'sleep', '600']);
@@ -56,22 +56,27 @@ t.test('--no-jail --userns: container root\'s capabilities are only the namespac
   t.notMatch(userns.stdout, /MOUNTED/, 'no mount: the mount namespace belongs to the host\'s user namespace');
   t.match(userns.stderr, /mount: \/tmp: permission denied/);
   t.notMatch(userns.stdout, /RENAMED/, 'no sethostname: nor does the UTS namespace');
-  const plain = await run(['run', '--no-jail', '--', 'sh', '-c', script]);
+  const plain = await run(['run', '--no-jail', '--no-userns', '--', 'sh', '-c', script]);
   t.match(plain.stdout, /MOUNTED\nRENAMED/, 'without --userns container root can do both (as on today\'s main)');
 });
 
-t.test('a read-write bind: host root\'s 0644 file is EACCES, a new file is owned by START on the host and by root inside', { skip }, async (t) => {
+t.test('a read-write bind: host root\'s 0644 file is EACCES, a new file is owned by START on the host and by root inside; a 0600 root file is unreadable', { skip }, async (t) => {
   const { run } = cli(t);
   const dir = tempDir('userns-bind');
   chmodSync(dir, 0o777);
   writeFileSync(join(dir, 'hosts'), 'host\n', { mode: 0o644 });
-  const r = await run(['run', '--userns', '--bind', `${dir}:/b`, '--', 'sh', '-c', 'echo x >> /b/hosts; echo new > /b/made; stat -c %u:%g /b/made']);
+  const secrets = tempDir('userns-secrets');
+  chmodSync(secrets, 0o755);
+  writeFileSync(join(secrets, 'key'), 'secret\n', { mode: 0o600 });
+  const r = await run(['run', '--userns', '--bind', `${dir}:/b`, '--bind', `${secrets}:/s:ro`, '--', 'sh', '-c', 'echo x >> /b/hosts; cat /s/key; echo new > /b/made; stat -c %u:%g /b/made']);
   t.match(r.stderr, /\/b\/hosts: Permission denied/, 'host root\'s file is not container root\'s');
+  t.match(r.stderr, /\/s\/key: Permission denied/, 'a root-only host file under a read-only bind cannot be read');
+  t.notMatch(r.stdout, /secret/);
   t.equal(readFileSync(join(dir, 'hosts'), 'utf8'), 'host\n', 'and it is unchanged');
   t.equal(r.stdout, '0:0\n', 'container root made it');
   const made = statSync(join(dir, 'made'));
   t.same([made.uid, made.gid], [START, typeof map === 'string' ? 0 : map.gid], 'the host sees the mapped ids');
-  const plain = await run(['run', '--bind', `${dir}:/b`, '--', 'sh', '-c', 'echo x >> /b/hosts && echo WROTE']);
+  const plain = await run(['run', '--no-userns', '--bind', `${dir}:/b`, '--', 'sh', '-c', 'echo x >> /b/hosts && echo WROTE']);
   t.equal(plain.stdout, 'WROTE\n', 'without --userns container root writes it (as on today\'s main)');
 });
 
@@ -130,7 +135,7 @@ t.test('bad input: no subordinate range, a user outside 0-65535, a root served f
   await run(['run', '-d', '--name', 'w', '--userns', '--', 'sleep', '600']);
   t.teardown(() => run(['rm', '-f', 'w']));
   const served = (JSON.parse((await run(['ls', '--json'])).stdout) as ContainerInfo[])[0]!.resources['vfs-context'];
-  const reverse = await run(['run', '--vfs-context', String(served), '--', 'true']);
+  const reverse = await run(['run', '--no-userns', '--vfs-context', String(served), '--', 'true']);
   t.equal(reverse.status, 1);
   t.match(reverse.stderr, `VFS root context ${served} is served for containers with a user namespace (uid ${START}-`, 'and the reverse');
   t.match(reverse.stderr, /; this container has no user namespace\n$/);
