@@ -299,6 +299,8 @@ static int launch_main (void) {
     payload(&plan, pipefd[1], mapped[0], joined);
   }
   payload_pid = pid;
+  // NOTE: a payload killed before it reads its map's answer must not take this side with it.
+  signal(SIGPIPE, SIG_IGN);
   close(pipefd[1]);
   close(mapped[0]);
   if (joined >= 0) close(joined);
