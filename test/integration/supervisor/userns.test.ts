@@ -96,6 +96,14 @@ t.test('/proc/sys/kernel/core_pattern stays the host\'s with the /proc masks off
   t.equal(readFileSync('/proc/sys/kernel/core_pattern', 'utf8'), before);
 });
 
+t.test('the launcher refuses a plan whose map starts at host 0 or cannot hold its user', { skip }, async (t) => {
+  const s = await serve(t, { hostname: null, layout: baseLayout() });
+  const zero = await launch(plan(s.root, ['true'], { userns: { uid: 0, gid: 0, size: 65536 } }));
+  t.same([zero.status, zero.stderr], [125, 'fusejail-launcher: plan: "userns" is missing or has the wrong type\n'], 'container root would be host root');
+  const outside = await launch(plan(s.root, ['true'], { userns: map as IdMap, user: { uid: 65536, gid: 0, groups: [] } }));
+  t.same([outside.status, outside.stderr], [125, 'fusejail-launcher: plan: user 65536:0 is outside the user namespace\'s 0-65535\n']);
+});
+
 /** The CLI with extra environment (for the supervisor it starts). */
 function runWith(dir: string, env: Record<string, string>, args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
