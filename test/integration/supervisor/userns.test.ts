@@ -1,6 +1,6 @@
 // --userns: container root is the first id of an unprivileged host range, with capabilities only in its own namespace.
 import { execFile } from 'node:child_process';
-import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { fusejail, fuseUnavailable, serve, tempDir } from '../../helpers/fuse.js';
@@ -20,6 +20,13 @@ function hostMap(): IdMap | string {
 const map = hostMap();
 const skip = fuseUnavailable() || (typeof map === 'string' ? map : false);
 const START = typeof map === 'string' ? 0 : map.uid;
+
+/** A fresh host directory, removed at teardown. */
+function scratch(t: { teardown(fn: () => unknown): void }, prefix: string): string {
+  const dir = tempDir(prefix);
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
 
 t.test('inside --userns: uid_map is 0 START 65536, id -u is 0, exec joins the same namespace; ps, ls, resources name it', { skip }, async (t) => {
   const { run } = cli(t);
@@ -62,10 +69,10 @@ t.test('--no-jail --userns: container root\'s capabilities are only the namespac
 
 t.test('a read-write bind: host root\'s 0644 file is EACCES, a new file is owned by START on the host and by root inside; a 0600 root file is unreadable', { skip }, async (t) => {
   const { run } = cli(t);
-  const dir = tempDir('userns-bind');
+  const dir = scratch(t, 'userns-bind');
   chmodSync(dir, 0o777);
   writeFileSync(join(dir, 'hosts'), 'host\n', { mode: 0o644 });
-  const secrets = tempDir('userns-secrets');
+  const secrets = scratch(t, 'userns-secrets');
   chmodSync(secrets, 0o755);
   writeFileSync(join(secrets, 'key'), 'secret\n', { mode: 0o600 });
   const r = await run(['run', '--userns', '--bind', `${dir}:/b`, '--bind', `${secrets}:/s:ro`, '--', 'sh', '-c', 'echo x >> /b/hosts; cat /s/key; echo new > /b/made; stat -c %u:%g /b/made']);
@@ -117,8 +124,7 @@ function runWith(dir: string, env: Record<string, string>, args: string[]): Prom
 t.test('bad input: no subordinate range, a user outside 0-65535, a root served for the other kind: exit 1, named, nothing created', { skip }, async (t) => {
   const { dir, run } = cli(t);
   // NOTE: FUSEJAIL_TEST_SUBID_DIR is test-only: a host whose files have no "fusejail" range.
-  const subids = tempDir('subids');
-  mkdirSync(subids, { recursive: true });
+  const subids = scratch(t, 'subids');
   writeFileSync(join(subids, 'subuid'), 'someone:100000:65536\n');
   writeFileSync(join(subids, 'subgid'), 'someone:100000:65536\n');
   const none = await runWith(dir, { FUSEJAIL_TEST_SUBID_DIR: subids }, ['run', '--userns', '--', 'true']);
@@ -132,7 +138,7 @@ t.test('bad input: no subordinate range, a user outside 0-65535, a root served f
 
   const outside = await run(['run', '--userns', '-u', '70000', '--', 'true']);
   t.same([outside.status, outside.stderr], [1, 'fusejail: -u "70000": 70000 is outside the user namespace\'s ids 0-65535 (a user namespace)\n']);
-  const file = join(tempDir('userns-config'), 'c.json');
+  const file = join(scratch(t, 'userns-config'), 'c.json');
   writeFileSync(file, JSON.stringify({ jail: true, 'pid-isolation': true, hostname: null, user_namespace: true, user: '1000:70000', layout: baseLayout() }));
   const config = await run(['run', '-f', file, '--', 'true']);
   t.same([config.status, config.stderr], [1, `fusejail: ${file}: user: "1000:70000": 70000 is outside the user namespace's ids 0-65535 ("user_namespace": true)\n`]);
