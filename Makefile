@@ -21,7 +21,7 @@ BENCH_NEEDS := bindfs:/usr/bin/bindfs bubblewrap:/usr/bin/bwrap bc:/usr/bin/bc p
 TEST_NEEDS := tmux:/usr/bin/tmux procps:/usr/bin/ps util-linux:/usr/bin/ipcmk
 PREFIX ?= /usr/local
 
-.PHONY: deps debs bench-deps test-deps build native ts run test bench docs install clean
+.PHONY: deps debs subids bench-deps test-deps build native ts run test bench docs install clean
 
 # $(1): package:file pairs. $(2) non-empty: optional, so a user who is not root is told, not stopped.
 define install_missing
@@ -38,8 +38,33 @@ define install_missing
 	fi
 endef
 
-deps: debs node_modules/.package-lock.json
+deps: debs subids node_modules/.package-lock.json
 	@[ -e /dev/fuse ] || echo "note: /dev/fuse is missing; FUSE tests will be skipped" >&2
+
+# The subordinate range `--userns` maps container ids 0-65535 to (docs/security.md): a
+# "fusejail:START:65536" line in /etc/subuid and /etc/subgid. START is the first multiple of 65536
+# at or above 100000 that overlaps no entry of either file (or, when one file has the line
+# already, its START, if that overlaps nothing in the other). The tests point SUBUID and SUBGID
+# at files of their own.
+SUBUID ?= /etc/subuid
+SUBGID ?= /etc/subgid
+subids:
+	@uid=$$(grep -s '^fusejail:' $(SUBUID)); gid=$$(grep -s '^fusejail:' $(SUBGID)); \
+	if [ -z "$$uid" ] || [ -z "$$gid" ]; then \
+	  if [ "$$(id -u)" != 0 ]; then \
+	    echo "note: no subordinate range for \"fusejail\" in $(SUBUID) and $(SUBGID): --userns needs one;" >&2; \
+	    echo "  as root, run make deps, or add the same fusejail:START:65536 line to both (see docs/security.md)" >&2; \
+	  else \
+	    start=$$(awk -F: -v had="$$uid$$gid" 'BEGIN { n = 0 } \
+	      function free(s,  i) { for (i = 0; i < n; i++) if (s < from[i] + count[i] && from[i] < s + 65536) return 0; return 1 } \
+	      NF == 3 && $$2 ~ /^[0-9]+$$/ && $$3 ~ /^[0-9]+$$/ && $$1 != "fusejail" { from[n] = $$2 + 0; count[n++] = $$3 + 0 } \
+	      END { split(had, h, ":"); if (h[2] ~ /^[0-9]+$$/ && h[2] >= 65536 && free(h[2] + 0)) { print h[2]; exit } \
+	            for (s = 131072; !free(s); s += 65536) {} print s }' $$(ls $(SUBUID) $(SUBGID) 2>/dev/null) </dev/null); \
+	    for file in $(SUBUID) $(SUBGID); do \
+	      grep -qs '^fusejail:' $$file || { [ -z "$$(tail -c1 $$file 2>/dev/null)" ] || echo >> $$file; echo "fusejail:$$start:65536" >> $$file && echo "added fusejail:$$start:65536 to $$file"; }; \
+	    done; \
+	  fi; \
+	fi
 
 # Debian packages come first: npm ci builds node-pty, and the C programs link libfuse3, libseccomp, jansson.
 debs:

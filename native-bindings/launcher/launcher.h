@@ -35,6 +35,7 @@ struct kernel_mount {
   enum kernel_fs fs;
   const char *target;     // absolute, inside the container
   bool read_only;
+  bool unmasked;          // proc without runc's masks: only test plans ask (the supervisor never does)
 };
 
 struct plan {
@@ -61,6 +62,11 @@ struct plan {
   gid_t *groups;
   size_t ngroups;
   const char *nonce;      // with a terminal: marks the end of the payload's output
+  // A user namespace: container ids 0..size-1 are host ids uid.. and gid.. (size 0: none). With
+  // userns_path, that one is joined (another process of the container made it); else a new one,
+  // which the launcher's side maps.
+  struct { uid_t uid; gid_t gid; unsigned size; } userns;
+  const char *userns_path;
 };
 
 // A stage failure: written to the report, then the process exits with EXIT_SETUP.
@@ -81,6 +87,9 @@ int rootfs_enter(const struct plan *plan, struct failure *f);
 
 // net.c: lo up in the current (new) network namespace.
 int net_loopback_up(struct failure *f);
+
+// userns.c: the launcher's side writes the payload's uid_map and gid_map.
+int userns_map(pid_t pid, const struct plan *plan, struct failure *f);
 
 // jail.c: the bounding set (before the uid changes), then capabilities, no_new_privs, seccomp.
 int jail_drop_bounding(struct failure *f);

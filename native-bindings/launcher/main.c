@@ -21,10 +21,11 @@ int init_main(void);
 
 extern char **environ;
 
-// What the payload's side tells the launcher's side over a close-on-exec pipe: its container pid
-// once set up, then nothing (exec succeeded, the pipe closed) or the stage that failed.
+// What the payload's side tells the launcher's side over a close-on-exec pipe: with a new user
+// namespace, that it is made (the launcher's side maps it and answers one byte on a second pipe);
+// its container pid once set up, then nothing (exec succeeded, the pipe closed) or the stage that failed.
 struct message {
-  enum { MSG_READY, MSG_FAILED } type;
+  enum { MSG_READY, MSG_FAILED, MSG_USERNS } type;
   pid_t container_pid;
   // CLOCK_MONOTONIC (ns) when the root was entered and when the jail was applied (FUSEJAIL_TRACE).
   long long root_ns, jail_ns;
@@ -85,6 +86,27 @@ static int memfd_noexec (struct failure *f) {
 }
 
 /*
+ * NOTE: joined, not made anew, for `exec`: every process of a container is then in one user
+ * namespace (ps names one), and container root's capabilities inside cover all of them, as in
+ * one machine; a second namespace with the same map would hold the same ids but be a stranger to
+ * the first. The map is the first process's, written once.
+ */
+static int enter_user_namespace (int joined, int fd, int mapped, struct failure *f) {
+  if (joined >= 0) {
+    if (setns(joined, CLONE_NEWUSER) < 0) return fail_with(f, "setns", errno, "cannot join the container's user namespace");
+    close(joined);
+    return 0;
+  }
+  if (unshare(CLONE_NEWUSER) < 0) return fail_with(f, "unshare-user", errno, "cannot create a user namespace");
+  struct message m = { .type = MSG_USERNS };
+  send_message(fd, &m);
+  char ok;
+  if (read(mapped, &ok, 1) != 1) return fail_with(f, "userns-map", EPROTO, "the launcher did not map the user namespace");
+  close(mapped);
+  return 0;
+}
+
+/*
  * NOTE: The payload's side, in the PID namespace. Stages, in order:
  *   0. the container's cgroups (from here on, its limits count), then a cgroup namespace, so it
  *      sees its own cgroup as / (and not the host's tree of them); then,
@@ -101,12 +123,18 @@ static int memfd_noexec (struct failure *f) {
  *   4. sethostname, when this launch owns a new UTS namespace;
  *   5. chdir to the working directory, resolved by the kernel in the new root, and verified to
  *      be inside it (no escape through a magic link such as /proc/1/cwd);
- *   6. the capability bounding set emptied (needs CAP_SETPCAP, which the next stage loses);
- *   7. groups, gid, uid;
- *   8. the jail: capabilities, no_new_privs, seccomp (last: nothing after it needs privilege);
- *   9. the environment, then exec.
+ *   6. with a user namespace: a new one (unshare, then the launcher's side, host root in the
+ *      host's /proc, writes its uid_map and gid_map while this side waits), or the container's
+ *      (exec). Only here: every namespace above was made or joined with host privilege, so it
+ *      stays owned by the host's user namespace, and container root gets no capability over
+ *      them (no mount, no sethostname), nor over any host object;
+ *   7. the capability bounding set emptied (needs CAP_SETPCAP, which the next stage loses; a
+ *      new user namespace gave a full set again, so this comes after it);
+ *   8. groups, gid, uid (inside a user namespace, its ids: the kernel's are the mapped ones);
+ *   9. the jail: capabilities, no_new_privs, seccomp (last: nothing after it needs privilege);
+ *  10. the environment, then exec.
  */
-static void payload (const struct plan *plan, int fd) {
+static void payload (const struct plan *plan, int fd, int mapped, int joined) {
   struct failure f = { 0 };
   for (char **c = plan->cgroups; *c; c++) if (join_cgroup(*c, &f) < 0) fail_child(fd, &f, EXIT_SETUP);
   if (unshare(CLONE_NEWCGROUP) < 0) {
@@ -164,6 +192,7 @@ static void payload (const struct plan *plan, int fd) {
     fail_child(fd, &f, EXIT_SETUP);
   }
   root_ns = monotonic_ns();
+  if (plan->userns.size && enter_user_namespace(joined, fd, mapped, &f) < 0) fail_child(fd, &f, EXIT_SETUP);
   if (plan->jail && jail_drop_bounding(&f) < 0) fail_child(fd, &f, EXIT_SETUP);
   if (setgroups(plan->ngroups, plan->groups) < 0 || setresgid(plan->gid, plan->gid, plan->gid) < 0 ||
       setresuid(plan->uid, plan->uid, plan->uid) < 0) {
@@ -214,8 +243,9 @@ static int wait_payload (pid_t pid) {
  * to the sync socket and read the plan from it (never from the environment, which a container's
  * process could read before exec: FUSEJAIL-PLAN security fault, issue 11); join the
  * process list's PID namespace (setns(CLONE_NEWPID) applies to children, hence the fork);
- * set the terminal size before anything can print; fork the payload; report; relay signals; exit
- * with the payload's status.
+ * set the terminal size before anything can print; fork the payload; with a new user namespace,
+ * write its maps when the payload's side has made it; report; relay signals; exit with the
+ * payload's status.
  */
 static int launch_main (void) {
   long long start_ns = monotonic_ns();
@@ -241,8 +271,16 @@ static int launch_main (void) {
     struct winsize ws = { .ws_row = plan.rows, .ws_col = plan.cols };
     ioctl(STDIN_FILENO, TIOCSWINSZ, &ws);
   }
-  int pipefd[2];
-  if (pipe2(pipefd, O_CLOEXEC) < 0) die_with_errno(errno, "pipe2");
+  // NOTE: opened here, in the host's /proc: the payload's side joins it after pivot_root, where
+  // /proc is the container's and the first process's host PID means nothing.
+  int joined = -1;
+  if (plan.userns_path && (joined = open(plan.userns_path, O_RDONLY | O_CLOEXEC)) < 0) {
+    fail_with(&f, "setns", errno, "cannot open the user namespace %s", plan.userns_path);
+    report_failed(sync, &f);
+    die_with_errno(f.err, "%s", f.message);
+  }
+  int pipefd[2], mapped[2];
+  if (pipe2(pipefd, O_CLOEXEC) < 0 || pipe2(mapped, O_CLOEXEC) < 0) die_with_errno(errno, "pipe2");
   // In a terminal, Ctrl-C and Ctrl-\ reach the payload from the terminal itself.
   signal(SIGINT, plan.tty ? SIG_IGN : relay);
   signal(SIGQUIT, plan.tty ? SIG_IGN : relay);
@@ -257,12 +295,25 @@ static int launch_main (void) {
     signal(SIGINT, SIG_DFL);
     signal(SIGQUIT, SIG_DFL);
     close(pipefd[0]);
-    payload(&plan, pipefd[1]);
+    close(mapped[1]);
+    payload(&plan, pipefd[1], mapped[0], joined);
   }
   payload_pid = pid;
+  // NOTE: a payload killed before it reads its map's answer must not take this side with it.
+  signal(SIGPIPE, SIG_IGN);
   close(pipefd[1]);
+  close(mapped[0]);
+  if (joined >= 0) close(joined);
   struct message m;
   ssize_t n = read(pipefd[0], &m, sizeof m);
+  if (n == sizeof m && m.type == MSG_USERNS) {
+    struct failure mf = { 0 };
+    // NOTE: on failure the payload's side reads EOF and exits; this side's failure is the one reported.
+    if (userns_map(pid, &plan, &mf) < 0) m = (struct message) { .type = MSG_FAILED, .failure = mf };
+    else if (write(mapped[1], "k", 1) == 1) n = read(pipefd[0], &m, sizeof m);
+    else m = (struct message) { .type = MSG_FAILED, .failure = { "userns-map", errno, "cannot tell the payload its user namespace is mapped" } };
+  }
+  close(mapped[1]);
   if (n == sizeof m && m.type == MSG_READY) {
     pid_t container_pid = m.container_pid;
     // NOTE: the end of each stage, for FUSEJAIL_TRACE; exec's ends when the pipe closed on it.

@@ -87,6 +87,7 @@ int plan_parse (const char *json, struct plan *plan, char *error, size_t error_s
     else BAD("mounts[].fs");
     plan->mounts[i].target = target;
     plan->mounts[i].read_only = json_is_true(json_object_get(m, "read_only"));
+    plan->mounts[i].unmasked = json_is_true(json_object_get(m, "unmasked"));
   }
   plan->dev = json_is_true(json_object_get(document, "dev"));
   plan->jail = json_is_true(json_object_get(document, "jail"));
@@ -105,6 +106,26 @@ int plan_parse (const char *json, struct plan *plan, char *error, size_t error_s
     json_t *g = json_array_get(groups, i);
     if (!json_is_integer(g)) BAD("user.groups");
     plan->groups[i] = (gid_t) json_integer_value(g);
+  }
+  json_t *userns = json_object_get(document, "userns");
+  if (userns != NULL && !json_is_null(userns)) {
+    json_t *u = json_object_get(userns, "uid"), *g = json_object_get(userns, "gid"), *n = json_object_get(userns, "size");
+    if (!json_is_integer(u) || !json_is_integer(g) || !json_is_integer(n)) BAD("userns");
+    // NOTE: a host range starting at 0 would map container root to host root: that is no user namespace.
+    if (json_integer_value(u) < 1 || json_integer_value(g) < 1 || json_integer_value(n) < 1 ||
+        json_integer_value(u) + json_integer_value(n) > 0xffffffffLL || json_integer_value(g) + json_integer_value(n) > 0xffffffffLL) BAD("userns");
+    plan->userns.uid = (uid_t) json_integer_value(u);
+    plan->userns.gid = (gid_t) json_integer_value(g);
+    plan->userns.size = (unsigned) json_integer_value(n);
+  }
+  plan->userns_path = opt_string(document, "userns_path", &bad);
+  if (bad || (plan->userns_path && plan->userns.size == 0)) BAD("userns_path");
+  if (plan->userns.size && (plan->uid >= plan->userns.size || plan->gid >= plan->userns.size)) {
+    snprintf(error, error_size, "plan: user %u:%u is outside the user namespace's 0-%u", (unsigned) plan->uid, (unsigned) plan->gid, plan->userns.size - 1);
+    return -1;
+  }
+  for (size_t i = 0; plan->userns.size && i < plan->ngroups; i++) {
+    if (plan->groups[i] >= plan->userns.size) BAD("user.groups");
   }
   if ((plan->netns && plan->new_net) || (plan->ipcns && plan->new_ipc)) {
     snprintf(error, error_size, "plan: a namespace is either joined (\"netns\", \"ipcns\") or new (\"new_net\", \"new_ipc\"), not both");

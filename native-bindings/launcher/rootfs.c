@@ -33,12 +33,13 @@ static int path_in (char *buf, size_t size, const char *root, const char *rel) {
 // NOTE: kernel filesystems never carry set-uid files or devices for the container to use.
 static const unsigned long KERNEL_FLAGS = MS_NOSUID | MS_NODEV | MS_NOEXEC;
 
-static int mount_proc (const char *target, bool read_only, struct failure *f) {
+static int mount_proc (const char *target, bool read_only, bool unmasked, struct failure *f) {
 #define STAGE "mount-proc"
   char path[4096];
   if (mount("proc", target, "proc", KERNEL_FLAGS | (read_only ? MS_RDONLY : 0), NULL) < 0) {
     return fail_with(f, STAGE, errno, "cannot mount proc at %s", target);
   }
+  if (unmasked) return 0;
   for (size_t i = 0; i < sizeof PROC_READ_ONLY / sizeof *PROC_READ_ONLY; i++) {
     JOIN(path, target, PROC_READ_ONLY[i], STAGE);
     if (access(path, F_OK) < 0) continue;
@@ -87,7 +88,7 @@ static int mount_kernel (const struct plan *plan, struct failure *f) {
     const struct kernel_mount *m = &plan->mounts[i];
     JOIN(path, plan->root, m->target + 1, "mount-kernel");
     if (mkdir(path, 0755) < 0 && errno != EEXIST) return fail_with(f, "mount-kernel", errno, "no mount point for %s", m->target);
-    int rc = m->fs == FS_PROC ? mount_proc(path, m->read_only, f)
+    int rc = m->fs == FS_PROC ? mount_proc(path, m->read_only, m->unmasked, f)
       : m->fs == FS_SYSFS ? mount_sysfs(path, f)
       : mount_devpts(path, m->read_only, f);
     if (rc < 0) return -1;

@@ -50,6 +50,7 @@ export interface ServeRequest {
   readonly fsname: string;
   readonly table: readonly TableOp[];
   readonly exec: ExecRule;
+  readonly idmap?: { uid: number; gid: number; size: number };
 }
 
 /** Requests after `serve`, each answered once with its id. */

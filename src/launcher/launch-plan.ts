@@ -7,6 +7,15 @@ export interface KernelMount {
   fs: 'proc' | 'sysfs' | 'devpts';
   target: string;
   read_only: boolean;
+  /** proc without runc's masks. Test plans only (the supervisor never sets it): they show what a user namespace alone protects. */
+  unmasked?: boolean;
+}
+
+/** Container ids 0..size-1 are host ids uid.. and gid.. (a user namespace's uid_map and gid_map). */
+export interface IdMap {
+  uid: number;
+  gid: number;
+  size: number;
 }
 
 const KERNEL_FS = { proc: 'proc', sys: 'sysfs', devpts: 'devpts' } as const;
@@ -47,7 +56,12 @@ export interface LaunchPlan {
   /** A minimal /dev (a tmpfs with harmless devices and a new devpts), where the root has /dev. */
   dev: boolean;
   jail: boolean;
+  /** The user's ids are inside the namespace (0 to size-1). */
   user: { uid: number; gid: number; groups: readonly number[] };
+  /** A user namespace with this map, entered after the root and the hostname are set up; absent or null: none. */
+  userns?: IdMap | null;
+  /** With userns: join this one (/proc/<pid>/ns/user of the container's first process) instead of making one. */
+  userns_path?: string | null;
 }
 
 export const launcherProgram = fileURLToPath(new URL('../../build/native/launcher', import.meta.url));

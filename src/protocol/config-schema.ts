@@ -80,9 +80,13 @@ export const configSchema = {
     cpus: { type: 'number', description: 'Extension: a CPU limit in CPUs, fractions allowed (0.5: half of one CPU\'s time).' },
     network: {
       type: 'string',
-      description: 'Extension: "none" (a network namespace with only lo; the default when jailed), "host" (the host\'s; the default otherwise), "private" (a namespace of its own with user-mode NAT through pasta), or "container:NAME" (another running container\'s).',
+      description: 'Extension: "none" (a network namespace with only lo; the default when jailed), "host" (the host\'s; the default otherwise), "private" (a namespace of its own with user-mode NAT through pasta), or "container:NAME" (another running container\'s, on the same process list).',
     },
     publish: { type: 'array', items: { type: 'string' }, description: 'Extension: with "network": "private", host ports forwarded inside: "HOST_PORT:CONTAINER_PORT" or ".../udp".' },
+    user_namespace: {
+      type: 'boolean',
+      description: 'Extension: a user namespace: container uids and gids 0-65535 are the host range of "fusejail" in /etc/subuid and /etc/subgid, so container root is not host root (docs/security.md).',
+    },
     exec_allow: { type: 'array', items: absolutePath, description: 'Extension: when jailed, the only paths that may be executed.' },
   },
   required: ['jail', 'pid-isolation', 'hostname', 'layout'],

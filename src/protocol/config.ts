@@ -76,6 +76,21 @@ export function parseCpus(value: string | number): number | { problem: string } 
   return n;
 }
 
+/** A user namespace's ids (container 0..65535: root, the system users and the usual first users, as podman maps them). */
+export const USERNS_SIZE = 65536;
+
+/** Why a container user's ids cannot all be had in a user namespace, if so. */
+export function outsideUserNamespace(user: { uid: number; gid?: number; groups?: readonly number[] }): string | undefined {
+  const bad = [user.uid, ...(user.gid !== undefined ? [user.gid] : []), ...(user.groups ?? [])].find((id) => id >= USERNS_SIZE);
+  return bad === undefined ? undefined : `${bad} is outside the user namespace's ids 0-${USERNS_SIZE - 1}`;
+}
+
+/** "uid 131072-196607, gid 131072-196607": the host ids a user namespace's map stands for. */
+export function describeIdMap(map: { uid: number; gid: number; size: number }): string {
+  const range = (start: number) => `${start}-${start + map.size - 1}`;
+  return `uid ${range(map.uid)}, gid ${range(map.gid)}`;
+}
+
 export interface ContainerConfig {
   readonly jail: boolean;
   readonly pidIsolation: boolean;
@@ -94,6 +109,8 @@ export interface ContainerConfig {
   readonly execAllow?: readonly string[];
   /** Absent in the file: `none` when jailed, else `host`. */
   readonly network: Network;
+  /** Container ids 0..65535 are an unprivileged host range (the "fusejail" subordinate ids): container root is not host root. */
+  readonly userNamespace: boolean;
 }
 
 type RawEntry = Record<string, unknown> & { type: string };
@@ -112,6 +129,7 @@ interface RawConfig {
   exec_allow?: string[];
   network?: string;
   publish?: string[];
+  user_namespace?: boolean;
 }
 
 // NOTE: compiled on first use: most commands never read a config, and compiling costs ~40 ms.
@@ -335,6 +353,8 @@ export function parseConfig(text: string, file: string): ContainerConfig {
   if (typeof cpus === 'object') throw new ConfigInvalid(`${file}: cpus: ${JSON.stringify(raw.cpus)}: ${cpus.problem}`);
   const command = typeof raw.command === 'string' ? raw.command.split(' ').filter((s) => s.length > 0) : raw.command;
   const user = raw.user?.split(':').map(Number);
+  const outside = user && raw.user_namespace ? outsideUserNamespace({ uid: user[0]!, ...(user[1] !== undefined ? { gid: user[1] } : {}) }) : undefined;
+  if (outside) throw new ConfigInvalid(`${file}: user: ${JSON.stringify(raw.user)}: ${outside} ("user_namespace": true)`);
   return Object.freeze({
     jail: raw.jail ?? false,
     pidIsolation: raw['pid-isolation'] ?? false,
@@ -346,6 +366,7 @@ export function parseConfig(text: string, file: string): ContainerConfig {
     ...(user ? { user: user[1] === undefined ? { uid: user[0]! } : { uid: user[0]!, gid: user[1] } } : {}),
     ...(raw.max_processes !== undefined ? { maxProcesses: raw.max_processes } : {}),
     network,
+    userNamespace: raw.user_namespace ?? false,
     ...(memory !== undefined ? { memory } : {}),
     ...(cpus !== undefined ? { cpus } : {}),
     ...(raw.exec_allow ? { execAllow: Object.freeze(raw.exec_allow.map((p, j) => canonical(file, `exec_allow[${j}]`, p))) } : {}),

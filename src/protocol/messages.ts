@@ -126,7 +126,9 @@ export interface ContainerInfo {
   /** With a private network: the published ports ("8080:80/tcp"). */
   publish?: string[];
   /** Its first process's namespaces, while it runs ("net:[4026532001]"; the host's show as the host's ids). */
-  namespaces: Partial<Record<'pid' | 'net' | 'ipc' | 'uts' | 'mnt' | 'cgroup', string>>;
+  namespaces: Partial<Record<'pid' | 'net' | 'ipc' | 'uts' | 'mnt' | 'cgroup' | 'user', string>>;
+  /** With a user namespace: the host ids its ids 0 to size-1 are (uid_map "0 uid size", gid_map "0 gid size"). */
+  userns?: { uid: number; gid: number; size: number };
   /** What its cgroup enforces (absent: no limit). */
   limits: { maxProcesses?: number; memory?: number; cpus?: number };
 }
@@ -142,8 +144,10 @@ export interface MountInfo {
 
 export interface ProcessInfo {
   /** The namespaces of the process ("net:[4026532001]"), and the limits of its container. */
-  namespaces?: Partial<Record<'pid' | 'net' | 'ipc' | 'uts' | 'mnt' | 'cgroup', string>>;
+  namespaces?: Partial<Record<'pid' | 'net' | 'ipc' | 'uts' | 'mnt' | 'cgroup' | 'user', string>>;
   limits?: { maxProcesses?: number; memory?: number; cpus?: number };
+  /** When it is in its container's user namespace: that namespace's map (as ContainerInfo's). */
+  userns?: { uid: number; gid: number; size: number };
   hostPid: number;
   /** As seen inside the container's process list (the host's PID without one). */
   containerPid: number;

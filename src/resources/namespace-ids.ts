@@ -1,7 +1,7 @@
 // The identities of a process's namespaces ("net:[4026532001]"), as the kernel names them in /proc.
 import { readlinkSync } from 'node:fs';
 
-export const NAMESPACE_TYPES = ['pid', 'net', 'ipc', 'uts', 'mnt', 'cgroup'] as const;
+export const NAMESPACE_TYPES = ['pid', 'net', 'ipc', 'uts', 'mnt', 'cgroup', 'user'] as const;
 export type NamespaceType = (typeof NAMESPACE_TYPES)[number];
 
 /** One nsfs file's identity, or undefined when it is gone (its process exited). */

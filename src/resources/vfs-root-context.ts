@@ -6,8 +6,9 @@ import { ConfigInvalid, FusejailError } from '../errors.js';
 import { mountedHere, unmount } from '../host/mounts.js';
 import type { ExecRule, LaunchEvent, Located, ServedMount, TableOp } from '../context-server/table.js';
 import { Emitter, type IEvent } from '../event.js';
-import type { KernelMount } from '../launcher/launch-plan.js';
+import type { IdMap, KernelMount } from '../launcher/launch-plan.js';
 import type { MountInfo } from '../protocol/messages.js';
+import { describeIdMap } from '../protocol/config.js';
 import { AttachCount } from './attach-count.js';
 import { MountTable } from './mount-table.js';
 
@@ -55,6 +56,8 @@ export class VFSRootContext extends AttachCount {
     readonly root: string,
     /** The kernel filesystems its layout asked for; every launch into it mounts them. */
     readonly kernelMounts: readonly KernelMount[],
+    /** Served for containers in a user namespace with this map (its server shows their ids); null: for containers without one. */
+    readonly idmap: IdMap | null,
     private readonly server: ContextServer,
     table: readonly TableOp[],
   ) {
@@ -72,15 +75,15 @@ export class VFSRootContext extends AttachCount {
    * A new context is an empty RAMFS, as in SerenityOS, unless a layout says otherwise. Its server
    * is started, builds the table and mounts it at `<directory>/<index>/root` before this returns.
    */
-  static async create(index: number, directory: string, options: { table: readonly TableOp[]; exec: ExecRule; kernelMounts: readonly KernelMount[] }): Promise<VFSRootContext> {
+  static async create(index: number, directory: string, options: { table: readonly TableOp[]; exec: ExecRule; kernelMounts: readonly KernelMount[]; idmap: IdMap | null }): Promise<VFSRootContext> {
     const root = join(directory, String(index), 'root');
     mkdirSync(root, { recursive: true, mode: 0o755 });
-    const server = await ContextServer.start({ mountpoint: root, fsname: `fusejail:${root}`, table: options.table, exec: options.exec }).catch((err: unknown) => {
+    const server = await ContextServer.start({ mountpoint: root, fsname: `fusejail:${root}`, table: options.table, exec: options.exec, ...(options.idmap ? { idmap: options.idmap } : {}) }).catch((err: unknown) => {
       // NOTE: a layout the server could not build (an errno) is the caller's error, with the server's code.
       if (err instanceof FusejailError && /^E[A-Z]+$/.test(err.code)) throw new ConfigInvalid(`VFS root context ${index}: ${err.message}`, { cause: err });
       throw err;
     });
-    return new VFSRootContext(index, root, options.kernelMounts, server, options.table);
+    return new VFSRootContext(index, root, options.kernelMounts, options.idmap, server, options.table);
   }
 
   /** The table in order, as people and scripts see it (`fusejail mounts`). */
@@ -137,7 +140,7 @@ export class VFSRootContext extends AttachCount {
   }
 
   detail(): Record<string, string | number> {
-    return { root: this.root, serverPid: this.server.pid, ...(this.broken ? { broken: this.broken } : {}) };
+    return { root: this.root, serverPid: this.server.pid, ...(this.idmap ? { userns: describeIdMap(this.idmap) } : {}), ...(this.broken ? { broken: this.broken } : {}) };
   }
 
   /** Stops its server; a server that died alone left its mounts behind (ENOTCONN), cleared here. */

@@ -4,8 +4,8 @@ import { readdir, realpath, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ExecRule, TableOp } from '../context-server/table.js';
 import { Launch, type Started } from '../launcher/launch.js';
-import { kernelMounts, type KernelMount, type LaunchPlan } from '../launcher/launch-plan.js';
-import { type ContainerConfig, hostnameProblem, type Publish } from '../protocol/config.js';
+import { type IdMap, kernelMounts, type KernelMount, type LaunchPlan } from '../launcher/launch-plan.js';
+import { type ContainerConfig, describeIdMap, hostnameProblem, outsideUserNamespace, type Publish } from '../protocol/config.js';
 import { isFusejailError } from '../errors.js';
 import type { PrivateNetwork } from '../launcher/private-network.js';
 import type { IDisposable } from '../event.js';
@@ -14,7 +14,8 @@ import type { ContainerEvent, ContainerInfo, ContainerStats, MountInfo, MountSpe
 import type { HostnameContext } from '../resources/hostname-context.js';
 import { realSource, servedMount, tableOf } from '../resources/layout.js';
 import { CgroupUnavailable, type ContainerCgroup, DEFAULT_MAX_PROCESSES, formatBytes, type Limits, type Usage } from '../resources/cgroup.js';
-import { namespaceIds } from '../resources/namespace-ids.js';
+import { namespaceId, namespaceIds } from '../resources/namespace-ids.js';
+import { userNamespaceMap } from '../resources/user-namespace.js';
 import type { ScopedProcessList } from '../resources/scoped-process-list.js';
 import type { VFSRootContext } from '../resources/vfs-root-context.js';
 import { Refused } from './refused.js';
@@ -24,7 +25,8 @@ type Held = VFSRootContext | ScopedProcessList | HostnameContext;
 
 /** How a container gets its resources: new ones from the supervisor's lists, or existing ones by index. */
 export interface ResourceMaker {
-  vfsContext(table: readonly TableOp[], exec: ExecRule, kernelMounts: readonly KernelMount[]): Promise<VFSRootContext>;
+  /** `idmap`: served for containers in a user namespace with this map (null: without one). */
+  vfsContext(table: readonly TableOp[], exec: ExecRule, kernelMounts: readonly KernelMount[], idmap: IdMap | null): Promise<VFSRootContext>;
   processList(): Promise<ScopedProcessList>;
   hostnameContext(name: string): Promise<HostnameContext>;
   /** unshare_attach: the live resource with this index (ENOENT when there is none). */
@@ -131,12 +133,16 @@ export class Container {
       return r;
     };
     const { attach, config, trace } = options;
+    // NOTE: gathered before anything is made: a host without the range, or a user the map cannot hold, creates nothing.
+    const idmap = config.userNamespace ? userNamespaceMap() : null;
+    if (idmap) refuseOutside(options.process);
     try {
       const vfs = take(
         attach['vfs-context'] !== undefined
           ? (maker.existing('vfs-context', attach['vfs-context']) as VFSRootContext)
-          : await maker.vfsContext(tableOf(config.layout), { jailed: config.jail, allow: config.execAllow ?? null }, kernelMounts(config.layout)),
+          : await maker.vfsContext(tableOf(config.layout), { jailed: config.jail, allow: config.execAllow ?? null }, kernelMounts(config.layout), idmap),
       );
+      refuseMismatch(vfs, idmap);
       if (vfs.broken) throw new Refused('ENOTCONN', `VFS root context ${vfs.index} is broken: ${vfs.broken}`);
       if (config.jail && vfs.kernelMounts.some((m) => m.fs === 'sysfs')) {
         throw new Refused('EPERM', `VFS root context ${vfs.index} has a SysFS mount, which a jailed container is refused`);
@@ -172,6 +178,7 @@ export class Container {
           mounts: vfs.kernelMounts,
           dev: await isDirectory(join(vfs.root, 'dev')),
           jail: config.jail,
+          userns: idmap,
         };
         trace.mark('launch plan');
         const { started, process } = await container.launch(options.process, options.terminal, emit, 'main');
@@ -199,6 +206,11 @@ export class Container {
       const other = this.maker.containers().find((c) => c.name === net.name && c !== this);
       netns = other?.networkPath() ?? null;
       if (!netns) throw new Refused('ENOENT', `--net container:${net.name}: no running container ${net.name} with a network namespace of its own`);
+      // NOTE: a network is shared only inside one process list, as its IPC namespace is: two
+      // containers that cannot see each other's processes must not share sockets either.
+      if (!this.list || other!.list !== this.list) {
+        throw new Refused('EPERM', `--net container:${net.name}: ${net.name} and this container are not attached to one process list (attach both with --process-list N)`);
+      }
     } else if (net.mode === 'none' && this.list) netns = this.list.networkPath;
     else if (net.mode === 'private') netns = this.network!.path;
     return {
@@ -228,11 +240,14 @@ export class Container {
   }
 
   private async launch(spec: ProcessSpec, terminal: Terminal | null, emit: Emit, role: 'main' | 'other'): Promise<{ started: Started; process: Launch }> {
-    // NOTE: without a process list, the first process made the network and IPC namespaces; the others join them.
+    if (this.base.userns) refuseOutside(spec);
+    // NOTE: without a process list, the first process made the network and IPC namespaces; the
+    // others join them. Its user namespace is always joined (the launcher says why).
     const main = this.mainHostPid !== undefined ? `/proc/${this.mainHostPid}/ns` : undefined;
     const joined = role === 'other' && main ? {
       ...(this.base.new_net ? { netns: `${main}/net`, new_net: false } : {}),
       ...(this.base.new_ipc ? { ipcns: `${main}/ipc`, new_ipc: false } : {}),
+      ...(this.base.userns ? { userns_path: `${main}/user` } : {}),
     } : {};
     const launch = new Launch({ ...this.base, ...joined, ...spec }, terminal ? { kind: 'pty', ...terminal } : { kind: 'pipes' });
     if (role === 'main') this.main = launch;
@@ -285,7 +300,12 @@ export class Container {
    */
   ps(): ProcessInfo[] {
     const limits = this.cgroup?.limits ?? {};
-    return this.processList().map((p) => ({ ...p, namespaces: namespaceIds(p.hostPid), limits }));
+    // NOTE: a process list may hold its init (in the host's user namespace) and other containers' processes too.
+    const ours = this.base.userns && this.mainHostPid !== undefined ? namespaceId(`/proc/${this.mainHostPid}/ns/user`) : undefined;
+    return this.processList().map((p) => {
+      const namespaces = namespaceIds(p.hostPid);
+      return { ...p, namespaces, limits, ...(ours && namespaces.user === ours ? { userns: this.base.userns! } : {}) };
+    });
   }
 
   private processList(): ProcessInfo[] {
@@ -338,6 +358,7 @@ export class Container {
       network: this.config.network.mode === 'container' ? `container:${this.config.network.name}` : this.config.network.mode,
       ...(this.config.network.mode === 'private' && this.config.network.publish.length > 0 ? { publish: this.config.network.publish.map((p) => `${p.host}:${p.container}/${p.protocol}`) } : {}),
       namespaces: this.exitStatus === undefined && this.mainHostPid !== undefined ? namespaceIds(this.mainHostPid) : {},
+      ...(this.base?.userns ? { userns: this.base.userns } : {}),
       limits: this.cgroup?.limits ?? {},
     };
   }
@@ -486,6 +507,23 @@ export class Container {
     this.onGone();
     return trace.steps;
   }
+}
+
+/** A user namespace holds ids 0-65535 only: a user outside it is the caller's error, named. */
+function refuseOutside(spec: ProcessSpec): void {
+  const outside = outsideUserNamespace(spec.user);
+  if (outside) throw new Refused('EINVAL', `user ${spec.user.uid}:${spec.user.gid}: ${outside} (a user namespace)`);
+}
+
+/**
+ * NOTE: a root is served for one kind of container: with a user namespace its server shows the
+ * mapped ids (host root's files as root inside), without one the host's; the other kind would
+ * see every owner wrong. So a container attaches only to a root served for its kind.
+ */
+function refuseMismatch(vfs: VFSRootContext, idmap: IdMap | null): void {
+  const what = (map: IdMap | null) => (map ? `a user namespace (${describeIdMap(map)})` : 'no user namespace');
+  const same = vfs.idmap === idmap || (vfs.idmap && idmap && vfs.idmap.uid === idmap.uid && vfs.idmap.gid === idmap.gid && vfs.idmap.size === idmap.size);
+  if (!same) throw new Refused('EINVAL', `VFS root context ${vfs.index} is served for containers with ${what(vfs.idmap)}; this container has ${what(idmap)}`);
 }
 
 function canonicalOrRefuse(what: string, path: string): string {

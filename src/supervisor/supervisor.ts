@@ -58,7 +58,7 @@ export class Supervisor {
   constructor(private readonly dir: string) {}
 
   private readonly maker: ResourceMaker = {
-    vfsContext: (table, exec, kernelMounts) => this.lists['vfs-context'].create((i) => VFSRootContext.create(i, join(this.dir, 'vfs'), { table, exec, kernelMounts })) as Promise<VFSRootContext>,
+    vfsContext: (table, exec, kernelMounts, idmap) => this.lists['vfs-context'].create((i) => VFSRootContext.create(i, join(this.dir, 'vfs'), { table, exec, kernelMounts, idmap })) as Promise<VFSRootContext>,
     processList: () => this.lists['process-list'].create((i) => ScopedProcessList.create(i)) as Promise<ScopedProcessList>,
     hostnameContext: (name) => this.lists['hostname-context'].create((i) => HostnameContext.create(i, join(this.dir, 'ns'), name)) as Promise<HostnameContext>,
     existing: (type, index) => {
@@ -197,7 +197,7 @@ export class Supervisor {
         return this.maker.processList();
       case 'vfs-context': {
         // NOTE: as in SerenityOS, an empty RAMFS.
-        const context = await this.maker.vfsContext(tableOf([]), { jailed: false, allow: null }, []);
+        const context = await this.maker.vfsContext(tableOf([]), { jailed: false, allow: null }, [], null);
         this.standing.add(context);
         return context;
       }

@@ -3,10 +3,11 @@ import type { Argv } from 'yargs';
 import { Connection } from '../../client/connection.js';
 import type { ContainerInfo } from '../../protocol/messages.js';
 import { describeLimits, printList } from '../table.js';
+import { describeIdMap } from '../../protocol/config.js';
 import { jsonOption } from '../arguments.js';
 
 export const command = 'ls';
-export const describe = 'list containers: name, status, command, resources';
+export const describe = 'list containers: name, status, network, limits, command, resources, user namespace (its host ids)';
 
 export function builder(yargs: Argv) {
   return yargs.option('json', jsonOption);
@@ -14,12 +15,13 @@ export function builder(yargs: Argv) {
 
 export async function handler(argv: { json: boolean }): Promise<void> {
   const list = (await Connection.ask('ls', {})) as ContainerInfo[];
-  printList(argv.json, list, ['NAME', 'STATUS', 'NETWORK', 'LIMITS', 'COMMAND', 'RESOURCES'], (c) => [
+  printList(argv.json, list, ['NAME', 'STATUS', 'NETWORK', 'LIMITS', 'COMMAND', 'RESOURCES', 'USER NAMESPACE'], (c) => [
     c.name,
     c.broken ? 'broken (root gone)' : c.status === 'running' ? 'running' : `exited (${c.exitStatus})`,
     c.network,
     describeLimits(c.limits),
     c.command.join(' '),
     Object.entries(c.resources).map(([k, v]) => `${k}=${v}`).join(' '),
+    c.userns ? describeIdMap(c.userns) : '-',
   ]);
 }

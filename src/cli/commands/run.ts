@@ -5,7 +5,7 @@ import type { ResourceType } from '../../protocol/messages.js';
 import { ConfigInvalid } from '../../errors.js';
 import { layoutEntry, parseBind, parseCopy, parseRamfs } from '../mount-spec.js';
 import { chooseUser, processSpec, userShell } from '../process-spec.js';
-import { parseConfig, parseCpus, parseNetwork, parsePublish, parseSize, readText } from '../../protocol/config.js';
+import { outsideUserNamespace, parseConfig, parseCpus, parseNetwork, parsePublish, parseSize, readText } from '../../protocol/config.js';
 import { defaultConfig } from '../../protocol/default-config.js';
 import { CONTAINER_WORK, requireRoot } from '../needs-root.js';
 import { traceOption } from '../arguments.js';
@@ -32,8 +32,9 @@ export function builder(yargs: Argv) {
     .option('max-processes', { type: 'number', describe: 'at most N processes in the container at once (a pids cgroup; default 4096)' })
     .option('memory', { type: 'string', describe: 'a memory limit: BYTES, or a number with a k, M or G suffix (64M); above it the OOM killer ends the container\'s processes (exit 137)' })
     .option('cpus', { type: 'string', describe: 'a CPU limit in CPUs, fractions allowed (0.5: half of one CPU\'s time)' })
-    .option('net', { type: 'string', describe: 'none: a network namespace with only lo (the default when jailed, as the embedded default is); host: the host\'s network (said loudly when jailed); private: a namespace of its own with user-mode NAT through pasta (outbound TCP/UDP, DNS; the host\'s loopback at the gateway address); container:NAME: the network of running container NAME' })
+    .option('net', { type: 'string', describe: 'none: a network namespace with only lo (the default when jailed, as the embedded default is); host: the host\'s network (said loudly when jailed); private: a namespace of its own with user-mode NAT through pasta (outbound TCP/UDP, DNS; the host\'s loopback at the gateway address); container:NAME: the network of running container NAME, when both are on one process list (--process-list N)' })
     .option('publish', { type: 'string', array: true, describe: 'HOST_PORT:CONTAINER_PORT[/udp] — with --net private, forward a host port to one inside (repeatable)' })
+    .option('userns', { type: 'boolean', describe: 'a user namespace: container uids/gids 0-65535 are the host range of "fusejail" in /etc/subuid and /etc/subgid (make deps adds it), so container root is not host root; --no-userns: none (config user_namespace)' })
     .option('vfs-context', { type: 'number', describe: 'attach to VFS root context N instead of making a root from the config\'s layout' })
     .option('process-list', { type: 'number', describe: 'attach to process list N instead of a new one' })
     .option('hostname-context', { type: 'number', describe: 'attach to hostname context N instead of a new one' })
@@ -66,6 +67,7 @@ interface RunArgs {
   maxProcesses?: number;
   net?: string;
   publish?: string[];
+  userns?: boolean;
   memory?: string;
   cpus?: string;
   vfsContext?: number;
@@ -141,6 +143,7 @@ export async function handler(argv: RunArgs): Promise<void> {
     if (raw.network !== 'private') throw new ConfigInvalid('--publish needs --net private');
     raw.publish = [...((raw.publish as string[] | undefined) ?? []), ...argv.publish];
   }
+  if (argv.userns !== undefined) raw.user_namespace = argv.userns;
   const attach = { 'vfs-context': argv.vfsContext, 'process-list': argv.processList, 'hostname-context': argv.hostnameContext };
   for (const [type, index] of Object.entries(attach)) {
     if (index !== undefined && (!Number.isSafeInteger(index) || index < 1)) throw new ConfigInvalid(`--${type} ${index}: expected an index (a positive whole number)`);
@@ -153,6 +156,8 @@ export async function handler(argv: RunArgs): Promise<void> {
   // NOTE: words after "--" stay in yargs' `_`, after the verb.
   const words = [...(argv.command ?? []), ...argv._.slice(1).map(String)];
   const user = chooseUser(argv.u, config);
+  const outside = config.userNamespace ? outsideUserNamespace(user) : undefined;
+  if (outside) throw new ConfigInvalid(`${argv.u !== undefined ? `-u ${JSON.stringify(argv.u)}` : `user ${user.uid}:${user.gid}`}: ${outside} (a user namespace)`);
   const command = words.length > 0 ? words : [...(config.command ?? [userShell(user.uid)])];
   const proc = processSpec({ command, env: argv.e, preserveEnv: argv.E, config, workdir: argv.w, user });
   const request = { config: raw, process: proc, attach: attach as Partial<Record<ResourceType, number>>, ...(argv.name !== undefined ? { name: argv.name } : {}) };

@@ -71,7 +71,9 @@ t.test('--net none (the default when jailed): only lo, up; the host\'s listeners
 
   await run(['run', '-d', '--name', 'a', '--', 'sleep', '600']);
   await run(['run', '-d', '--name', 'b', '--no-pid-isolation', '--', 'sleep', '600']);
-  await run(['run', '-d', '--name', 'c', '--net', 'container:a', '--', 'sleep', '600']);
+  // NOTE: a network is shared only on one process list (userns.test.ts: refused otherwise).
+  const list = (JSON.parse((await run(['ls', '--json'])).stdout) as ContainerInfo[]).find((c) => c.name === 'a')!.resources['process-list']!;
+  await run(['run', '-d', '--name', 'c', '--process-list', String(list), '--net', 'container:a', '--', 'sleep', '600']);
   t.teardown(() => run(['rm', '-f', 'c', 'b', 'a']));
   const ns = async (name: string) => (await run(['exec', name, '--', 'readlink', '/proc/self/ns/net'])).stdout;
   const hostNs = execFileSync('readlink', ['/proc/self/ns/net'], { encoding: 'utf8' });
