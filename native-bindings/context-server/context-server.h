@@ -101,8 +101,8 @@ struct identity {
   uid_t uid;
   gid_t gid;
 };
-struct identity_saved {
-  bool changed;
+struct identity_saved {  // what identity_leave needs
+  bool entered, nested, changed;
   uid_t uid;
   gid_t gid;
 };

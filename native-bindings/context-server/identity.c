@@ -31,10 +31,6 @@ static struct idmap map;
 
 enum { OVERFLOW_ID = 65534 };  // the kernel's default overflowuid/overflowgid
 
-// The ids this thread's host syscalls run as now (the server's own: 0, 0).
-static __thread uid_t acting_uid;
-static __thread gid_t acting_gid;
-
 static bool in_range (uint32_t id, uint32_t base) { return map.size && id >= base && id - base < map.size; }
 
 static int field (json_t *idmap, const char *key, uint32_t min, uint32_t *out, char *err, size_t errlen) {
@@ -106,41 +102,70 @@ struct identity identity_for (fuse_req_t req, const struct mount *m) { return de
 // kernel clears the filesystem capabilities (CAP_DAC_OVERRIDE, CAP_FOWNER, CAP_CHOWN...) from the
 // thread's effective set, and raises them again from the permitted set when it returns to 0
 // (capabilities(7)); CAP_FSETID is not permitted at all (main.c), so it never comes back.
-// NOTE: setfsuid reports no failure; asking again (-1 changes nothing) tells whether it took.
+// An id of -1 changes nothing and answers the current one, without a new cred: cheap.
+static void acting (uid_t *uid, gid_t *gid) {
+  *uid = (uid_t) syscall(SYS_setfsuid, -1);
+  *gid = (gid_t) syscall(SYS_setfsgid, -1);
+}
+
+// NOTE: setfsuid reports no failure; asking again tells whether it took.
 static int act_as (uid_t uid, gid_t gid) {
   syscall(SYS_setfsgid, gid);
   syscall(SYS_setfsuid, uid);
-  acting_uid = uid, acting_gid = gid;
-  return (uid_t) syscall(SYS_setfsuid, -1) == uid && (gid_t) syscall(SYS_setfsgid, -1) == gid ? 0 : -EPERM;
+  uid_t now_uid;
+  gid_t now_gid;
+  acting(&now_uid, &now_gid);
+  return now_uid == uid && now_gid == gid ? 0 : -EPERM;
 }
 
-// -EPERM when the thread could not take the identity: the request must fail, not run as root.
+// NOTE: a change of identity costs a new cred (~2.5 us each for fsuid and fsgid, measured here),
+// as much as the rest of a small request. So a thread keeps the identity of its last request and
+// changes only when the next one needs another: every host syscall made for a request runs
+// between an enter and its leave, and the outermost enter always sets what it needs (the
+// server's own 0:0 included). Worker threads libfuse starts inherit whatever their creator acts
+// as, so the identity is read from the kernel, never remembered. A nested enter (two names of one
+// request, a listing looking up a mount target) is undone by its leave: the outer one continues
+// as it was.
+static __thread unsigned depth;
+
 int identity_enter (struct identity id, struct identity_saved *saved) {
-  saved->changed = id.act && (id.uid != acting_uid || id.gid != acting_gid);
-  saved->uid = acting_uid, saved->gid = acting_gid;
-  return saved->changed ? act_as(id.uid, id.gid) : 0;
+  uid_t uid = id.act ? id.uid : 0;
+  gid_t gid = id.act ? id.gid : 0;
+  acting(&saved->uid, &saved->gid);
+  saved->entered = true;
+  saved->nested = depth++ > 0;
+  saved->changed = saved->uid != uid || saved->gid != gid;
+  return saved->changed ? act_as(uid, gid) : 0;
 }
 
 void identity_leave (struct identity_saved *saved) {
-  if (saved->changed) act_as(saved->uid, saved->gid);
-  saved->changed = false;
+  if (!saved->entered) return;
+  depth--;
+  if (saved->nested && saved->changed) act_as(saved->uid, saved->gid);
+  saved->entered = false;
 }
 
 // Whether the thread's host syscalls act as `uid` and `gid` ((gid_t) -1: any group), so that what
 // it creates already belongs to them.
-bool identity_acting_as (uid_t uid, gid_t gid) { return uid == acting_uid && (gid == (gid_t) -1 || gid == acting_gid); }
+bool identity_acting_as (uid_t uid, gid_t gid) {
+  uid_t now_uid;
+  gid_t now_gid;
+  acting(&now_uid, &now_gid);
+  return uid == now_uid && (gid == (gid_t) -1 || gid == now_gid);
+}
 
 // NOTE: chown needs CAP_CHOWN, which a thread acting as a caller does not have. The kernel has
 // allowed the caller's chown on the shown owner; the real owner must then be the container's own
 // (in the idmap range), never a host file shown as the container's. The change itself is made as
 // the server, and its ids are stored as the kernel sent them (host ids).
 int identity_chown (int fd, const struct stat *st, uid_t uid, gid_t gid) {
-  uid_t was_uid = acting_uid;
-  gid_t was_gid = acting_gid;
-  bool acting = was_uid != 0;
-  if (acting && !in_range(st->st_uid, map.uid)) return -EPERM;
-  int rc = acting ? act_as(0, 0) : 0;
+  uid_t was_uid;
+  gid_t was_gid;
+  acting(&was_uid, &was_gid);
+  bool as_caller = was_uid != 0;
+  if (as_caller && !in_range(st->st_uid, map.uid)) return -EPERM;
+  int rc = as_caller ? act_as(0, 0) : 0;
   if (!rc && fchownat(fd, "", uid, gid, AT_EMPTY_PATH) < 0) rc = -errno;
-  if (acting && act_as(was_uid, was_gid) < 0) rc = -EPERM;
+  if (as_caller && act_as(was_uid, was_gid) < 0) rc = -EPERM;
   return rc;
 }

@@ -34,7 +34,7 @@ char *join (const char *dir, const char *name) {
 // on the mount holding the path (identity.c); `req` NULL (the control thread) acts as the server.
 int resolve_path (fuse_req_t req, struct at *a, char *path) {
   a->path = path;
-  a->saved.changed = false;
+  a->saved.entered = false;
   if (!path) return -ENOENT;
   pthread_rwlock_rdlock(&table_lock);
   int rc = table_hidden(path) ? -ENOENT : 0;
@@ -177,7 +177,7 @@ int resolve_orphan (fuse_req_t req, struct at *a, fuse_ino_t ino, int *obj) {
   pthread_rwlock_rdlock(&table_lock);
   a->node = n;
   a->path = NULL;
-  a->saved.changed = false;
+  a->saved.entered = false;
   a->holder = a->m = table_by_id(n->mount_id);
   a->inner = "/";
   int rc = a->m ? -ESTALE : 0;
