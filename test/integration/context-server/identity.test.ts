@@ -1,6 +1,6 @@
 // Ownership and access for containers in a user namespace (an idmap), and root-only host files
 // for container root without one: the server shows mapped owners, acts as the caller on the host.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
@@ -149,6 +149,30 @@ t.test('with an idmap, access is decided by the real host ownership on host moun
   t.equal(inUserns(`cat '${root}/ro/public'`, 1000).stdout, 'public', 'and reads what others may read');
   // NOTE: host processes are not in the range: the server acts as itself for them.
   t.equal(readFileSync(join(root, 'ro/secret'), 'utf8'), 'secret', 'host root still reads through the mountpoint');
+});
+
+t.test('container and host requests racing on the server\'s threads each get their own identity', { skip, timeout: 120_000 }, async (t) => {
+  const ro = hostFiles(t, 'race');
+  const root = await serve(t, [ramfsRoot(), bind('/ro', ro, true)], idmap);
+  // NOTE: a thread keeps the identity of its last request (identity.c): a host request after a
+  // container's on the same thread must still act as the server, and the other way round.
+  const loop = (reader: string[]): Promise<string> =>
+    new Promise((resolve) => {
+      const p = spawn(reader[0]!, reader.slice(1), { cwd: '/', stdio: ['ignore', 'pipe', 'ignore'] });
+      let out = '';
+      p.stdout.on('data', (b: Buffer) => (out += b.toString()));
+      p.on('close', () => resolve(out.trim()));
+    });
+  const script = (what: string): string =>
+    `ok=0; no=0; for i in $(seq 300); do if cat '${root}/ro/${what}' >/dev/null 2>&1; then ok=$((ok+1)); else no=$((no+1)); fi; done; echo $ok $no`;
+  const [container, host, containerPublic] = await Promise.all([
+    loop(['python3', '-c', USERNS, String(BASE), String(SIZE), '0', script('secret')]),
+    loop(['/bin/sh', '-c', script('secret')]),
+    loop(['python3', '-c', USERNS, String(BASE), String(SIZE), '0', script('public')]),
+  ]);
+  t.equal(container, '0 300', 'the container never reads the secret');
+  t.equal(host, '300 0', 'host root always does');
+  t.equal(containerPublic, '300 0', 'the container always reads what others may');
 });
 
 t.test('with an idmap, the server\'s own stores are decided by the kernel on the shown owners', { skip }, async (t) => {
