@@ -14,7 +14,8 @@
 // root file; on a read-only host mount it acts as the overflow uid with its own gid, so it reads
 // only what others (or its group) may read (issue 12: 0600 root files under a read-only /etc).
 // A host process browsing the root is not a container process and is left as it is.
-// One decision (`decide`), applied where a request resolves its mount and undone where it is done.
+// One decision (`decide`), taken where a request resolves its mount (resolve.c) and holding for
+// every host syscall until the request is done.
 #include "context-server.h"
 
 #include <errno.h>
@@ -86,7 +87,7 @@ void identity_show (struct stat *st) {
   if (st->st_gid < map.size) st->st_gid = map.gid + st->st_gid;
 }
 
-// The decision: (caller, mount, idmap) → act as nobody else, or as these fsuid/fsgid.
+// The decision: (caller, mount, idmap) → act as the server itself, or as these fsuid/fsgid.
 static struct identity decide (const struct fuse_ctx *c, const struct mount *m, const struct idmap *idmap) {
   struct identity none = { .act = false };
   if (!c || !m || !m->host) return none;
