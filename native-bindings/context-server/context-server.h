@@ -95,6 +95,25 @@ void node_unlink(struct node *parent, const char *name);
 void node_rename(struct node *p1, const char *n1, struct node *p2, const char *n2, bool exchange);
 struct node *node_find(uint64_t mount_id, dev_t dev, ino_t ino);
 
+// identity.c: the ids replies show (an idmap) and the host identity a request acts as.
+struct identity {
+  bool act;               // false: the server's own (root); true: fsuid/fsgid uid, gid
+  uid_t uid;
+  gid_t gid;
+};
+struct identity_saved {  // what identity_leave needs
+  bool entered, nested, changed;
+  uid_t uid;
+  gid_t gid;
+};
+int identity_configure(json_t *idmap, char *err, size_t errlen);
+void identity_show(struct stat *st);
+struct identity identity_for(fuse_req_t req, const struct mount *m);
+int identity_enter(struct identity id, struct identity_saved *saved);
+void identity_leave(struct identity_saved *saved);
+bool identity_acting_as(uid_t uid, gid_t gid);
+int identity_chown(int fd, const struct stat *st, uid_t uid, gid_t gid);
+
 // resolve.c: a request's node or name → the mount holding it and the path inside that mount.
 // A node resolved for one request: the table's read lock is held until `done`.
 struct at {
@@ -103,19 +122,21 @@ struct at {
   struct mount *holder;   // the mount holding `path`
   struct mount *m;        // = holder, or NULL when `path` is a synthesised directory
   const char *inner;      // the path inside holder ("/" for its root)
+  struct identity id;     // what the request's host syscalls act as until `done`
+  struct identity_saved saved;
 };
 enum { LONG_TIMEOUT = 86400, SHORT_TIMEOUT = 1, NEGATIVE_TIMEOUT = 1 };
 extern struct timespec started;  // synthesised directories' times
 void done(struct at *a);
 char *join(const char *dir, const char *name);
-int resolve_path(struct at *a, char *path);
-int resolve_node(struct at *a, fuse_ino_t ino);
-int resolve_child(struct at *a, fuse_ino_t parent, const char *name, bool creating);
-int resolve_orphan(struct at *a, fuse_ino_t ino, int *obj);
+int resolve_path(fuse_req_t req, struct at *a, char *path);
+int resolve_node(fuse_req_t req, struct at *a, fuse_ino_t ino);
+int resolve_child(fuse_req_t req, struct at *a, fuse_ino_t parent, const char *name, bool creating);
+int resolve_orphan(fuse_req_t req, struct at *a, fuse_ino_t ino, int *obj);
 double timeout(struct mount *m);
 void synth_stat(struct stat *st);
 int stat_at(struct at *a, struct stat *st);
-int lookup_entry(fuse_ino_t parent, const char *name, struct fuse_entry_param *e);
+int lookup_entry(fuse_req_t req, fuse_ino_t parent, const char *name, struct fuse_entry_param *e);
 void reply_entry(fuse_req_t req, fuse_ino_t parent, const char *name);
 int proc_path(char *buf, size_t len, int fd);
 int parent_for_create(struct at *a, const char **last);
@@ -125,6 +146,7 @@ int locate_path(const char *path, int *fd, bool *dir, uint64_t *mount_id);
 // hostview.c: a host process following a container's symlink stays inside the root.
 bool hostview_leads_out(const char *target);
 bool hostview_outside(pid_t pid);
+bool hostview_container(pid_t pid);
 int hostview_link(const char *link_path, const char *target, char *out, size_t len);
 
 // ops.c, dirs.c, xattrs.c: the FUSE operations.

@@ -19,6 +19,7 @@ struct listing {
     bool plain;           // a backend entry with no mount below it: readdirplus may stat it here
   } *e;
   uint64_t mount_id;
+  struct identity id;     // what the opener acted as: readdirplus states names as it
   dev_t dev;
   int fd;                 // the directory (one per open directory), or -1 when only synthesised
   double timeout;
@@ -37,7 +38,7 @@ static void listing_add (struct listing *l, const char *name, ino_t ino, mode_t 
 // opens directories without reading them, and must not pay for a listing it never uses.
 void op_opendir (fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
   struct at a;
-  int rc = resolve_node(&a, ino);
+  int rc = resolve_node(req, &a, ino);
   if (rc) return (void) fuse_reply_err(req, -rc);
   struct listing *l = calloc(1, sizeof *l);
   if (!l || !(l->path = strdup(a.path))) {
@@ -46,6 +47,7 @@ void op_opendir (fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
     return (void) fuse_reply_err(req, ENOMEM);
   }
   l->dir = a.node;
+  l->id = a.id;
   l->fd = -1;
   l->timeout = timeout(a.m);
   // NOTE: a synthesised directory lists what its backend holds there too, once made real.
@@ -116,6 +118,12 @@ static void list (fuse_req_t req, size_t size, off_t off, struct fuse_file_info 
   if (!l->loaded) listing_load(l);
   char *buf = malloc(size);
   if (!buf) return (void) fuse_reply_err(req, ENOMEM);
+  struct identity_saved saved;
+  if (identity_enter(l->id, &saved) < 0) {
+    identity_leave(&saved);
+    free(buf);
+    return (void) fuse_reply_err(req, EPERM);
+  }
   size_t pos = 0;
   for (size_t i = (size_t) off; i < l->n; i++) {
     struct entry *e = &l->e[i];
@@ -134,13 +142,14 @@ static void list (fuse_req_t req, size_t size, off_t off, struct fuse_file_info 
         struct node *n = ok ? node_get(l->mount_id, st.st_dev, st.st_ino, l->dir, e->name) : NULL;
         if (n) {
           st.st_ino = n->serial;
+          identity_show(&st);
           ep.ino = node_ino(n);
           ep.attr = st;
           ep.attr_timeout = ep.entry_timeout = l->timeout;
         } else {
           ep.attr.st_ino = e->ino;
         }
-      } else if (i >= 2 && (lookup_entry(node_ino(l->dir), e->name, &ep) != 0 || ep.ino == 0)) {
+      } else if (i >= 2 && (lookup_entry(req, node_ino(l->dir), e->name, &ep) != 0 || ep.ino == 0)) {
         memset(&ep, 0, sizeof ep);
         ep.attr.st_mode = e->type;
         ep.attr.st_ino = e->ino;
@@ -152,6 +161,7 @@ static void list (fuse_req_t req, size_t size, off_t off, struct fuse_file_info 
     if (want > size - pos) break;
     pos += want;
   }
+  identity_leave(&saved);
   fuse_reply_buf(req, buf, pos);
   free(buf);
 }
@@ -171,7 +181,7 @@ void op_releasedir (fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
 
 void op_fsyncdir (fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi) {
   struct at a;
-  int rc = resolve_node(&a, ino);
+  int rc = resolve_node(req, &a, ino);
   if (rc) return (void) fuse_reply_err(req, -rc);
   int fd = a.m ? mount_open(a.m, a.inner, O_RDONLY | O_DIRECTORY) : -EINVAL;
   rc = fd < 0 ? fd : (fsync(fd) < 0 ? -errno : 0);

@@ -8,6 +8,7 @@
 // caller whose root is not on this filesystem is given such a target rewritten as the served
 // directory plus the link's target resolved lexically inside the root ("..", clamped at "/", as
 // the container's kernel clamps it). A relative link without ".." only descends, and stays as it is.
+// The same test tells identity.c which callers are container processes.
 #include "context-server.h"
 
 #include <errno.h>
@@ -17,16 +18,21 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <time.h>
 
-static bool on_this_fs (const char *path) {
+// Whether `path` lies on the served filesystem; -1 when that cannot be told.
+// NOTE: AT_STATX_DONT_SYNC: no request to ourselves; st_dev comes from the superblock anyway.
+// served_dev (main.c) is known before any request: a statx of the mountpoint would need search
+// permission on its parents, which a thread acting as a caller (identity.c) may lack.
+static int on_this_fs (const char *path) {
   static dev_t served;
   struct statx sx;
-  // NOTE: AT_STATX_DONT_SYNC: no request to ourselves; st_dev comes from the superblock anyway.
+  if (!served) served = served_dev;
   if (!served) {
-    if (statx(AT_FDCWD, opt_mountpoint, AT_STATX_DONT_SYNC | AT_SYMLINK_NOFOLLOW, STATX_TYPE, &sx) < 0) return false;
+    if (statx(AT_FDCWD, opt_mountpoint, AT_STATX_DONT_SYNC | AT_SYMLINK_NOFOLLOW, STATX_TYPE, &sx) < 0) return -1;
     served = makedev(sx.stx_dev_major, sx.stx_dev_minor);
   }
-  if (statx(AT_FDCWD, path, AT_STATX_DONT_SYNC, STATX_TYPE, &sx) < 0) return false;
+  if (statx(AT_FDCWD, path, AT_STATX_DONT_SYNC, STATX_TYPE, &sx) < 0) return -1;
   return makedev(sx.stx_dev_major, sx.stx_dev_minor) == served;
 }
 
@@ -38,11 +44,29 @@ bool hostview_leads_out (const char *target) {
   return false;
 }
 
-bool hostview_outside (pid_t pid) {
+// A caller's root is on this filesystem: a container process (or a host process chrooted in).
+static int rooted_here (pid_t pid) {
   char root[64];
   snprintf(root, sizeof root, "/proc/%d/root", (int) pid);
-  // NOTE: a caller that cannot be told (gone, or no pid) gets the rewritten, safe answer.
-  return pid <= 0 || !on_this_fs(root);
+  return pid <= 0 ? -1 : on_this_fs(root);
+}
+
+// NOTE: a caller that cannot be told (gone, or no pid) gets the rewritten, safe answer.
+bool hostview_outside (pid_t pid) { return rooted_here(pid) != 1; }
+
+// NOTE: for access, the safe answer is the other way round: one that cannot be told is a container.
+// A container process stays one (it cannot leave its root), and the statx costs ~5 us, as much as
+// a small request: each thread remembers the last pid it found inside, for a second or two. Should
+// that pid be reused by a host process meanwhile, the mistake only restricts that process.
+bool hostview_container (pid_t pid) {
+  static __thread pid_t inside;
+  static __thread time_t until;
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
+  if (pid > 0 && pid == inside && now.tv_sec < until) return true;
+  int here = rooted_here(pid);
+  if (here == 1) inside = pid, until = now.tv_sec + 2;
+  return here != 0;
 }
 
 int hostview_link (const char *link_path, const char *target, char *out, size_t len) {

@@ -2,7 +2,8 @@
 //
 // Setup order, once:
 //   1. read the ServeRequest (the first line on fd 3);
-//   2. drop CAP_FSETID for good, so every write reaching a host file clears set-id bits;
+//   2. drop CAP_FSETID for good, so every write reaching a host file clears set-id bits, and the
+//      supplementary groups, so root's groups never grant a request acting as a caller access;
 //   3. build the table in layout order (mounts, mkdirs, hidden paths) — nothing is served yet;
 //   4. mount FUSE at the mountpoint and answer "ready";
 //   5. serve until EOF on fd 3 or SIGTERM/SIGINT/SIGHUP; unmount exposed dirs, then the main one.
@@ -19,6 +20,7 @@
 #include <sys/resource.h>
 #include <sys/sysmacros.h>
 #include <sys/stat.h>
+#include <grp.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -136,12 +138,14 @@ int main (int argc, char **argv) {
   if (!opt_mountpoint || !fsname || strchr(fsname, ',')) die_failed("EINVAL", "serve: a mountpoint and an fsname without commas are required");
   json_t *exec = json_object_get(req, "exec");
   policy_set(json_is_true(json_object_get(exec, "jailed")), json_object_get(exec, "allow"));
+  char err[512];
+  if (identity_configure(json_object_get(req, "idmap"), err, sizeof err) < 0) die_failed("EINVAL", "%s", err);
 
-  // 2. CAP_FSETID.
+  // 2. CAP_FSETID and the supplementary groups, before any thread exists: every thread starts without.
   drop_fsetid();
+  if (setgroups(0, NULL) < 0) die_failed(errno_name(errno), "setgroups: cannot drop the supplementary groups: %s", errno_name(errno));
 
   // 3. The table.
-  char err[512];
   nodes_init();
   if (backends_init(err, sizeof err) < 0) die_failed("EIO", "%s", err);
   build_table(json_object_get(req, "table"));

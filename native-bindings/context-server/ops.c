@@ -31,7 +31,7 @@ static void op_init (void *userdata, struct fuse_conn_info *conn) {
 
 static void op_lookup (fuse_req_t req, fuse_ino_t parent, const char *name) {
   struct fuse_entry_param e;
-  int rc = lookup_entry(parent, name, &e);
+  int rc = lookup_entry(req, parent, name, &e);
   if (rc) fuse_reply_err(req, -rc);
   else fuse_reply_entry(req, &e);
 }
@@ -46,21 +46,27 @@ static void op_forget_multi (fuse_req_t req, size_t count, struct fuse_forget_da
   fuse_reply_none(req);
 }
 
+// Every attribute reply but entries (resolve.c, dirs.c) and create: the ids shown (identity.c).
+static void reply_attr (fuse_req_t req, struct stat *st, double timeout) {
+  identity_show(st);
+  fuse_reply_attr(req, st, timeout);
+}
+
 static void op_getattr (fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
   struct stat st;
   if (fi) {
     if (fstat((int) fi->fh, &st) < 0) return (void) fuse_reply_err(req, errno);
     st.st_ino = node_of(ino)->serial;
-    return (void) fuse_reply_attr(req, &st, SHORT_TIMEOUT);
+    return reply_attr(req, &st, SHORT_TIMEOUT);
   }
   struct at a;
-  int rc = resolve_node(&a, ino);
+  int rc = resolve_node(req, &a, ino);
   if (rc == -ESTALE) {
     int fd = node_open_fd(node_of(ino));
     if (fd >= 0 && fstat(fd, &st) == 0) {
       close(fd);
       st.st_ino = node_of(ino)->serial;
-      return (void) fuse_reply_attr(req, &st, SHORT_TIMEOUT);
+      return reply_attr(req, &st, SHORT_TIMEOUT);
     }
     if (fd >= 0) close(fd);
   }
@@ -69,14 +75,14 @@ static void op_getattr (fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *f
   double t = timeout(a.m);
   done(&a);
   if (rc) fuse_reply_err(req, -rc);
-  else fuse_reply_attr(req, &st, t);
+  else reply_attr(req, &st, t);
 }
 
 static void op_setattr (fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set, struct fuse_file_info *fi) {
   struct at a;
   int obj = -1;
-  int rc = resolve_node(&a, ino);
-  if (rc == -ESTALE) rc = resolve_orphan(&a, ino, &obj);
+  int rc = resolve_node(req, &a, ino);
+  if (rc == -ESTALE) rc = resolve_orphan(req, &a, ino, &obj);
   if (rc) return (void) fuse_reply_err(req, -rc);
   if (!a.m) rc = -EPERM;
   else if (a.m->read_only) rc = -EROFS;
@@ -103,7 +109,7 @@ static void op_setattr (fuse_req_t req, fuse_ino_t ino, struct stat *attr, int t
   if (!rc && (to_set & (FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID))) {
     uid_t uid = to_set & FUSE_SET_ATTR_UID ? attr->st_uid : (uid_t) -1;
     gid_t gid = to_set & FUSE_SET_ATTR_GID ? attr->st_gid : (gid_t) -1;
-    if (fchownat(obj, "", uid, gid, AT_EMPTY_PATH) < 0) rc = -errno;
+    rc = identity_chown(obj, &st, uid, gid);
   }
   if (!rc && (to_set & FUSE_SET_ATTR_SIZE)) {
     int fd = fi ? (int) fi->fh : a.path ? mount_open(a.m, a.inner, O_WRONLY) : open(proc, O_WRONLY | O_CLOEXEC);
@@ -133,12 +139,12 @@ static void op_setattr (fuse_req_t req, fuse_ino_t ino, struct stat *attr, int t
   done(&a);
   st.st_ino = node_of(ino)->serial;
   if (rc) fuse_reply_err(req, -rc);
-  else fuse_reply_attr(req, &st, t);
+  else reply_attr(req, &st, t);
 }
 
 static void op_readlink (fuse_req_t req, fuse_ino_t ino) {
   struct at a;
-  int rc = resolve_node(&a, ino);
+  int rc = resolve_node(req, &a, ino);
   if (rc) return (void) fuse_reply_err(req, -rc);
   char buf[PATH_MAX + 1];
   ssize_t n = -EINVAL;
@@ -160,12 +166,14 @@ static void op_readlink (fuse_req_t req, fuse_ino_t ino) {
 }
 
 // Gives a new object the caller's ownership (and its parent's group where that is set-gid).
+// NOTE: the caller's ids as the kernel sends them: a container in a user namespace stores its
+// host ids (container root: the idmap's base). Nothing to do when the thread already acts as them.
 static int own (fuse_req_t req, int dir, const char *name) {
   const struct fuse_ctx *c = fuse_req_ctx(req);
   struct stat pst;
   if (fstat(dir, &pst) < 0) return -errno;
   gid_t gid = pst.st_mode & S_ISGID ? (gid_t) -1 : c->gid;
-  if (c->uid == 0 && (gid == (gid_t) -1 || gid == 0)) return 0;
+  if (identity_acting_as(c->uid, gid)) return 0;
   if (fchownat(dir, name, c->uid, gid, AT_SYMLINK_NOFOLLOW) < 0) return -errno;
   return 0;
 }
@@ -174,7 +182,7 @@ enum make { MAKE_NODE, MAKE_DIR, MAKE_LINK };
 
 static void make (fuse_req_t req, fuse_ino_t parent, const char *name, enum make kind, mode_t mode, dev_t rdev, const char *link) {
   struct at a;
-  int rc = resolve_child(&a, parent, name, true);
+  int rc = resolve_child(req, &a, parent, name, true);
   if (rc) return (void) fuse_reply_err(req, -rc);
   // NOTE: no device node and no set-id file on the host. In the server's own stores (RAMFS, copy
   // layers: nodev, nosuid, as is the FUSE mount) they are inert, and POSIX tools may make them.
@@ -198,7 +206,7 @@ static void op_symlink (fuse_req_t req, const char *link, fuse_ino_t parent, con
 
 static void remove_name (fuse_req_t req, fuse_ino_t parent, const char *name, int flags) {
   struct at a;
-  int rc = resolve_child(&a, parent, name, false);
+  int rc = resolve_child(req, &a, parent, name, false);
   if (rc) return (void) fuse_reply_err(req, -rc);
   const char *last;
   int dir = mount_parent(a.m, a.inner, &last);
@@ -229,9 +237,9 @@ static int two_parents (struct at *a, struct at *b, int *d1, const char **n1, in
 static void op_rename (fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newparent, const char *newname, unsigned int flags) {
   if (flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE)) return (void) fuse_reply_err(req, EINVAL);
   struct at a, b;
-  int rc = resolve_child(&a, parent, name, false);
+  int rc = resolve_child(req, &a, parent, name, false);
   if (rc) return (void) fuse_reply_err(req, -rc);
-  rc = resolve_child(&b, newparent, newname, false);
+  rc = resolve_child(req, &b, newparent, newname, false);
   if (rc) {
     done(&a);
     return (void) fuse_reply_err(req, -rc);
@@ -250,13 +258,13 @@ static void op_rename (fuse_req_t req, fuse_ino_t parent, const char *name, fuse
 
 static void op_link (fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const char *newname) {
   struct at a, b;
-  int rc = resolve_node(&a, ino);
+  int rc = resolve_node(req, &a, ino);
   if (rc) return (void) fuse_reply_err(req, -rc);
   if (!a.m || a.inner[1] == '\0') {
     done(&a);
     return (void) fuse_reply_err(req, a.m ? EXDEV : EPERM);
   }
-  rc = resolve_child(&b, newparent, newname, true);
+  rc = resolve_child(req, &b, newparent, newname, true);
   if (rc) {
     done(&a);
     return (void) fuse_reply_err(req, -rc);
@@ -301,7 +309,7 @@ static int reopen_rdwr (void *ctx) {
 
 static void op_open (fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
   struct at a;
-  int rc = resolve_node(&a, ino);
+  int rc = resolve_node(req, &a, ino);
   if (rc) return (void) fuse_reply_err(req, -rc);
   bool writes = (fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC);
   if (!a.m) rc = -EISDIR;
@@ -350,7 +358,7 @@ static void op_open (fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) 
 
 static void op_create (fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, struct fuse_file_info *fi) {
   struct at a;
-  int rc = resolve_child(&a, parent, name, true);
+  int rc = resolve_child(req, &a, parent, name, true);
   if (rc) return (void) fuse_reply_err(req, -rc);
   if (a.m->host && (mode & (S_ISUID | S_ISGID))) rc = -EPERM;
   const char *last;
@@ -372,6 +380,7 @@ static void op_create (fuse_req_t req, fuse_ino_t parent, const char *name, mode
     if (!n) rc = -ENOMEM;
     else {
       st.st_ino = n->serial;
+      identity_show(&st);
       e.ino = node_ino(n);
       e.attr = st;
       e.attr_timeout = e.entry_timeout = timeout(a.m);
@@ -425,7 +434,7 @@ static void op_fsync (fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_
 
 static void op_statfs (fuse_req_t req, fuse_ino_t ino) {
   struct at a;
-  int rc = resolve_node(&a, ino);
+  int rc = resolve_node(req, &a, ino);
   if (rc) return (void) fuse_reply_err(req, -rc);
   struct statvfs sv;
   rc = fstatvfs(a.holder->root_fd, &sv) < 0 ? -errno : 0;

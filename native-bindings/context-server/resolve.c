@@ -13,6 +13,7 @@
 struct timespec started;
 
 void done (struct at *a) {
+  identity_leave(&a->saved);
   pthread_rwlock_unlock(&table_lock);
   free(a->path);
   a->path = NULL;
@@ -29,13 +30,20 @@ char *join (const char *dir, const char *name) {
   return p;
 }
 
-int resolve_path (struct at *a, char *path) {
+// NOTE: from here until `done`, the thread's host syscalls act as the identity the request gets
+// on the mount holding the path (identity.c); `req` NULL (the control thread) acts as the server.
+int resolve_path (fuse_req_t req, struct at *a, char *path) {
   a->path = path;
+  a->saved.entered = false;
   if (!path) return -ENOENT;
   pthread_rwlock_rdlock(&table_lock);
   int rc = table_hidden(path) ? -ENOENT : 0;
   a->holder = a->m = rc ? NULL : table_resolve(path, &a->inner);
   if (!rc && !a->m) rc = -ENOENT;
+  if (!rc) {
+    a->id = identity_for(req, a->holder);
+    rc = identity_enter(a->id, &a->saved);
+  }
   if (rc) {
     done(a);
     return rc;
@@ -43,9 +51,9 @@ int resolve_path (struct at *a, char *path) {
   return 0;
 }
 
-int resolve_node (struct at *a, fuse_ino_t ino) {
+int resolve_node (fuse_req_t req, struct at *a, fuse_ino_t ino) {
   a->node = node_of(ino);
-  int rc = resolve_path(a, node_path(a->node));
+  int rc = resolve_path(req, a, node_path(a->node));
   if (rc) return a->node->names || a->node == root_node ? rc : -ESTALE;
   if (a->node == root_node) return 0;
   if (a->node->mount_id == 0) {
@@ -59,13 +67,13 @@ int resolve_node (struct at *a, fuse_ino_t ino) {
 }
 
 // A child of `parent` about to be created or removed: refused in read-only and synthesised places.
-int resolve_child (struct at *a, fuse_ino_t parent, const char *name, bool creating) {
+int resolve_child (fuse_req_t req, struct at *a, fuse_ino_t parent, const char *name, bool creating) {
   if (strlen(name) > NAME_MAX) return -ENAMETOOLONG;
   struct node *p = node_of(parent);
   char *dir = node_path(p);
   a->node = NULL;
   if (!dir) return -ENOENT;  // NOTE: the parent was removed meanwhile
-  int rc = resolve_path(a, join(dir, name));
+  int rc = resolve_path(req, a, join(dir, name));
   free(dir);
   // NOTE: a hidden name cannot be made to exist either.
   if (rc) return rc == -ENOENT && creating ? -EPERM : rc;
@@ -101,14 +109,14 @@ int stat_at (struct at *a, struct stat *st) {
 }
 
 // Looks `name` up in `parent` and counts it; 0 with e->ino 0 for a (cached) negative entry.
-int lookup_entry (fuse_ino_t parent, const char *name, struct fuse_entry_param *e) {
+int lookup_entry (fuse_req_t req, fuse_ino_t parent, const char *name, struct fuse_entry_param *e) {
   memset(e, 0, sizeof *e);
   if (strlen(name) > NAME_MAX) return -ENAMETOOLONG;
   struct node *p = node_of(parent);
   char *dir = node_path(p);
   if (!dir) return -ENOENT;
   struct at a = { 0 };
-  int rc = resolve_path(&a, join(dir, name));
+  int rc = resolve_path(req, &a, join(dir, name));
   free(dir);
   if (rc == -ENOENT) goto negative;
   if (rc) return rc;
@@ -141,6 +149,7 @@ int lookup_entry (fuse_ino_t parent, const char *name, struct fuse_entry_param *
   done(&a);
   if (!n) return -ENOMEM;
   st.st_ino = n->serial;
+  identity_show(&st);
   e->ino = node_ino(n);
   e->attr = st;
   e->attr_timeout = e->entry_timeout = t;
@@ -153,14 +162,14 @@ negative:
 
 void reply_entry (fuse_req_t req, fuse_ino_t parent, const char *name) {
   struct fuse_entry_param e;
-  int rc = lookup_entry(parent, name, &e);
+  int rc = lookup_entry(req, parent, name, &e);
   if (!rc && e.ino == 0) rc = -ENOENT;
   if (rc) fuse_reply_err(req, -rc);
   else fuse_reply_entry(req, &e);
 }
 
 // A node with no name left (a file unlinked while open) is reached through one of its open files.
-int resolve_orphan (struct at *a, fuse_ino_t ino, int *obj) {
+int resolve_orphan (fuse_req_t req, struct at *a, fuse_ino_t ino, int *obj) {
   struct node *n = node_of(ino);
   if (n->names || n == root_node || n->mount_id == 0) return -ESTALE;
   *obj = node_open_fd(n);
@@ -168,12 +177,18 @@ int resolve_orphan (struct at *a, fuse_ino_t ino, int *obj) {
   pthread_rwlock_rdlock(&table_lock);
   a->node = n;
   a->path = NULL;
+  a->saved.entered = false;
   a->holder = a->m = table_by_id(n->mount_id);
   a->inner = "/";
-  if (a->m) return 0;
+  int rc = a->m ? -ESTALE : 0;
+  if (a->m) {
+    a->id = identity_for(req, a->m);
+    rc = identity_enter(a->id, &a->saved);
+  }
+  if (!rc) return 0;
   done(a);
   close(*obj);
-  return -ESTALE;
+  return rc;
 }
 
 int proc_path (char *buf, size_t len, int fd) { return snprintf(buf, len, "/proc/self/fd/%d", fd); }
@@ -211,7 +226,7 @@ int parent_for_create (struct at *a, const char **last) {
 // A layout's mkdir, before anything is served: in whatever mount holds the path.
 int layout_mkdir (const char *path, mode_t mode, char *err, size_t errlen) {
   struct at a = { 0 };
-  int rc = resolve_path(&a, strdup(path));
+  int rc = resolve_path(NULL, &a, strdup(path));
   if (rc) return rc;
   if (a.m->read_only) rc = -EROFS;
   else if (a.inner[1] != '\0') {
@@ -233,7 +248,7 @@ int layout_mkdir (const char *path, mode_t mode, char *err, size_t errlen) {
 // locate: the object at `path` beneath this root, held open for another server to mount.
 int locate_path (const char *path, int *fd, bool *dir, uint64_t *mount_id) {
   struct at a = { 0 };
-  int rc = resolve_path(&a, strdup(path));
+  int rc = resolve_path(NULL, &a, strdup(path));
   if (rc) return rc;
   int f = mount_open(a.m, a.inner, O_PATH | O_NOFOLLOW);
   struct stat st;

@@ -26,7 +26,7 @@ static int xattr_object (struct at *a, char proc[32], bool writing, const char *
 
 void op_setxattr (fuse_req_t req, fuse_ino_t ino, const char *name, const char *value, size_t size, int flags) {
   struct at a;
-  int rc = resolve_node(&a, ino);
+  int rc = resolve_node(req, &a, ino);
   if (rc) return (void) fuse_reply_err(req, -rc);
   char proc[32];
   int fd = xattr_object(&a, proc, true, name);
@@ -38,7 +38,7 @@ void op_setxattr (fuse_req_t req, fuse_ino_t ino, const char *name, const char *
 
 void op_removexattr (fuse_req_t req, fuse_ino_t ino, const char *name) {
   struct at a;
-  int rc = resolve_node(&a, ino);
+  int rc = resolve_node(req, &a, ino);
   if (rc) return (void) fuse_reply_err(req, -rc);
   char proc[32];
   int fd = xattr_object(&a, proc, true, name);
@@ -50,7 +50,7 @@ void op_removexattr (fuse_req_t req, fuse_ino_t ino, const char *name) {
 
 static void get_or_list (fuse_req_t req, fuse_ino_t ino, const char *name, size_t size) {
   struct at a;
-  int rc = resolve_node(&a, ino);
+  int rc = resolve_node(req, &a, ino);
   if (rc) return (void) fuse_reply_err(req, -rc);
   char proc[32];
   int fd = xattr_object(&a, proc, false, name);

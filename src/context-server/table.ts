@@ -41,6 +41,23 @@ export interface ExecRule {
   readonly allow: readonly string[] | null;
 }
 
+/**
+ * A user namespace's id mapping, for a root whose containers run in one: container uids 0..size-1
+ * are host uids uid..uid+size-1 (gids likewise). Replies show host ids below `size` shifted into
+ * that range (host root's files show as root inside), and requests from callers in the range on
+ * host-backed mounts are performed as the caller, so access follows the real host ownership.
+ * The server refuses (EINVAL, naming the field) anything but integers with 1 <= size <= uid, gid
+ * and uid + size, gid + size <= 2^32 - 1.
+ */
+export interface IdMap {
+  /** The host uid of container uid 0. */
+  readonly uid: number;
+  /** The host gid of container gid 0. */
+  readonly gid: number;
+  /** How many ids are mapped (65536 for container ids 0..65535). */
+  readonly size: number;
+}
+
 export interface ServeRequest {
   readonly v: typeof CONTROL_VERSION;
   readonly op: 'serve';
@@ -50,7 +67,8 @@ export interface ServeRequest {
   readonly fsname: string;
   readonly table: readonly TableOp[];
   readonly exec: ExecRule;
-  readonly idmap?: { uid: number; gid: number; size: number };
+  /** Absent: the containers of this root share the host's ids (no user namespace). */
+  readonly idmap?: IdMap;
 }
 
 /** Requests after `serve`, each answered once with its id. */

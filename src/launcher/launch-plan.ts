@@ -1,6 +1,7 @@
 // The plan the native launcher carries out: what to run, in which namespaces and root, as whom.
 import { fileURLToPath } from 'node:url';
 import type { LayoutOp } from '../protocol/config.js';
+import type { IdMap } from '../context-server/table.js';
 
 /** A kernel filesystem the launcher mounts over the root's mount point for it. */
 export interface KernelMount {
@@ -11,12 +12,8 @@ export interface KernelMount {
   unmasked?: boolean;
 }
 
-/** Container ids 0..size-1 are host ids uid.. and gid.. (a user namespace's uid_map and gid_map). */
-export interface IdMap {
-  uid: number;
-  gid: number;
-  size: number;
-}
+// The same map a root's context server is given (its uid_map and gid_map are written from it).
+export type { IdMap };
 
 const KERNEL_FS = { proc: 'proc', sys: 'sysfs', devpts: 'devpts' } as const;
 

@@ -1,5 +1,5 @@
 // Editing a running container's mounts: add, rm, copy (SerenityOS's copy_mount), expose; and events.
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { fuseUnavailable, tempDir } from '../../helpers/fuse.js';
@@ -12,6 +12,8 @@ const mountedAt = (dir: string) => readFileSync('/proc/mounts', 'utf8').split('\
 t.test('a mount added to a running container appears in a running shell and under its root, and goes on mount rm', { skip }, async (t) => {
   const { dir, run } = cli(t);
   const src = tempDir('src');
+  // mkdtemp makes it 0700: only host root could read it, and container root does not read for it.
+  chmodSync(src, 0o755);
   writeFileSync(join(src, 'f'), 'from the host\n');
   // A shell that was running before the mount existed reports what it sees, into its own /tmp.
   const loop = 'while :; do { cat /mnt/data/f 2>&1; ls /scratch 2>&1; } > /tmp/seen.new; mv /tmp/seen.new /tmp/seen; sleep 0.1; done';
