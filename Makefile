@@ -19,18 +19,39 @@ BENCH_NEEDS := bindfs:/usr/bin/bindfs bubblewrap:/usr/bin/bwrap bc:/usr/bin/bc p
 # message queues with ipcmk; without them
 # (and not root to install them) those tests are skipped with the reason printed.
 TEST_NEEDS := tmux:/usr/bin/tmux procps:/usr/bin/ps util-linux:/usr/bin/ipcmk
+# The OCI runtime's real clients (test/integration/oci/): podman through conmon, containerd's shim
+# through ctr, runc and crun as references; catatonit for podman's pods. Installed without
+# Recommends: podman's would pull fuse-overlayfs and more that the tests do not use.
+OCI_NEEDS := podman:/usr/bin/podman runc:/usr/sbin/runc crun:/usr/bin/crun conmon:/usr/bin/conmon \
+  catatonit:/usr/bin/catatonit containerd:/usr/bin/containerd
 PREFIX ?= /usr/local
+# NOTE: podman asks for nofile=1048576 by default, above this machine's hard limit, and root here
+# lacks CAP_SYS_RESOURCE to raise it: every podman run fails. The key is added (the file made if
+# missing), and nothing else in an existing file is touched.
+CONTAINERS_CONF := /etc/containers/containers.conf
+OCI_ULIMITS := default_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]
+define containers_conf
+	@f=$(CONTAINERS_CONF); why="root here cannot raise rlimits to podman's defaults"; \
+	if [ "$$(id -u)" != 0 ] || [ ! -e /usr/bin/podman ]; then :; \
+	elif [ ! -e "$$f" ]; then \
+	  mkdir -p "$${f%/*}" && printf '[containers]\n%s\n' '$(OCI_ULIMITS)' > "$$f" && echo "wrote $$f: [containers]" '$(OCI_ULIMITS)' "($$why)"; \
+	elif ! grep -q '^[[:space:]]*default_ulimits' "$$f"; then \
+	  if grep -q '^\[containers\]' "$$f"; then sed -i '/^\[containers\]/a $(OCI_ULIMITS)' "$$f"; \
+	  else printf '\n[containers]\n%s\n' '$(OCI_ULIMITS)' >> "$$f"; fi && echo "added to $$f:" '$(OCI_ULIMITS)' "($$why)"; \
+	fi
+endef
 
 .PHONY: deps debs bench-deps test-deps build native ts run test bench docs install clean
 
 # $(1): package:file pairs. $(2) non-empty: optional, so a user who is not root is told, not stopped.
+# $(3): more apt-get options.
 define install_missing
 	@missing=""; for pair in $(1); do pkg=$${pair%%:*}; file=$${pair#*:}; \
 	  [ -e "$$file" ] || missing="$$missing $$pkg"; done; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    echo "installing Debian packages:$$missing"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(3) $$missing >/dev/null; \
 	  else \
 	    echo "missing Debian packages:$$missing"; \
 	    echo "install them with: sudo apt-get install$$missing"; $(if $(2),true,exit 1); \
@@ -51,9 +72,13 @@ node_modules/.package-lock.json: package.json package-lock.json | debs
 
 bench-deps: deps
 	$(call install_missing,$(BENCH_NEEDS))
+	$(call install_missing,$(OCI_NEEDS),,--no-install-recommends)
+	$(containers_conf)
 
 test-deps: deps
 	$(call install_missing,$(TEST_NEEDS),optional)
+	$(call install_missing,$(OCI_NEEDS),optional,--no-install-recommends)
+	$(containers_conf)
 
 build: deps native ts bin/fusejail
 
