@@ -127,6 +127,7 @@ bench: build bench-deps
 	test/bench/fuse.sh
 	test/bench/supervisor.sh
 	test/bench/examples.sh
+	test/bench/oci.sh
 
 # `fusejail` on the PATH: a link to this checkout's command (it finds dist/ through the link).
 # docs/cli.md and docs/config.schema.json are made from the code; a test checks they are current.
