@@ -20,6 +20,10 @@ export FUSEJAIL_STATE_DIR=$work/fusejail-state
 mkdir -m 700 "$FUSEJAIL_STATE_DIR"
 # NOTE: private storage (vfs: no mount per container), cgroupfs and file events (no systemd here),
 # no network (no CNI set-up): what is measured is podman, conmon and the runtime.
+# NOTE: podman passes the runtime's `create` (through conmon) only the environment containers.conf
+# names; this file is read instead of /etc/containers/containers.conf (so it keeps its rlimits).
+export CONTAINERS_CONF=$work/containers.conf
+printf '[containers]\ndefault_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]\n[engine]\nconmon_env_vars = ["FUSEJAIL_STATE_DIR=%s"]\n' "$FUSEJAIL_STATE_DIR" > "$CONTAINERS_CONF"
 podman=(podman --root "$work/storage" --runroot "$work/run" --tmpdir "$work/tmp" --storage-driver vfs --cgroup-manager cgroupfs --events-backend file)
 cleanup() {
   "${podman[@]}" rm --all --force --time 0 >/dev/null 2>&1 || true

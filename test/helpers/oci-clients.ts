@@ -109,7 +109,13 @@ export async function podman(t: Teardown): Promise<Podman> {
   // NOTE: vfs storage: no overlay mount per container, so nothing is left mounted if a test dies.
   const args = ['--root', join(dir, 'storage'), '--runroot', join(dir, 'run'), '--tmpdir', join(dir, 'tmp'), '--storage-driver', 'vfs', '--cgroup-manager', 'cgroupfs', '--events-backend', 'file'];
   const state = fusejailState(dir);
-  const env = clientEnv(state.path);
+  // NOTE: podman gives conmon, and so the runtime's `create`, only the environment its
+  // containers.conf names (conmon_env_vars), and runs start, kill and delete with almost none:
+  // FUSEJAIL_STATE_DIR reaches `create` this way only. This file is read instead of
+  // /etc/containers/containers.conf, so it also lowers the rlimits root cannot raise here.
+  const conf = join(dir, 'containers.conf');
+  writeFileSync(conf, `[containers]\ndefault_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]\n[engine]\nconmon_env_vars = ["FUSEJAIL_STATE_DIR=${state.path}"]\n`);
+  const env = { ...clientEnv(state.path), CONTAINERS_CONF: conf };
   const run = (more: string[], options?: { input?: string; timeout?: number }) => exec('podman', [...args, ...more], { ...options, env });
   t.teardown(async () => {
     await run(['rm', '--all', '--force', '--time', '0']);

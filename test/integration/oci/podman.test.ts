@@ -47,7 +47,7 @@ for (const runtime of runtimes()) {
         tmux('kill-session', '-t', session);
       } catch {}
     });
-    const env = Object.entries(p.env).filter(([k]) => k === 'FUSEJAIL_STATE_DIR').map(([k, v]) => `${k}=${v}`).join(' ');
+    const env = Object.entries(p.env).filter(([k]) => k === 'FUSEJAIL_STATE_DIR' || k === 'CONTAINERS_CONF').map(([k, v]) => `${k}=${v}`).join(' ');
     tmux('new-session', '-d', '-s', session, '-x', '100', '-y', '30', `env -u NODE_OPTIONS ${env} podman ${p.args.join(' ')} ${RUN.join(' ')} -it --rm ${IMAGE} sh; echo EXIT=$?; sleep 60`);
     const screen = () => tmux('capture-pane', '-t', session, '-p');
     const seen = async (pattern: RegExp) => (await until(() => pattern.test(screen()), 20_000)) || t.fail(`not seen: ${pattern}\n${screen()}`);
@@ -91,5 +91,10 @@ for (const runtime of runtimes()) {
     const rm = await p.run(['--runtime', runtime.path, 'rm', '--force', '--time', '0', 'd0', 'd1', 'd2', 'd3']);
     t.equal(rm.status, 0, rm.stderr);
     t.same(await states(p), {}, 'rm removed them all, the running one too');
+    if (runtime.name === 'fusejail') {
+      // NOTE: podman runs `delete` without the environment `create` had: the runtime must find the
+      // supervisor that served the root by itself (from its state), or the root stays served.
+      t.same(JSON.parse((await exec(fusejail, ['ls', '--json'], { env: p.env })).stdout), [], 'their roots were released too');
+    }
   });
 }
