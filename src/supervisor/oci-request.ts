@@ -10,9 +10,10 @@ import { Refused } from './refused.js';
  */
 const ID = /^[A-Za-z0-9_.+-]{1,1024}$/;
 
+/** NOTE: a trailing "/" is dropped: config.json's root.path is written by people ("rootfs/"). */
 function absolute(field: string, value: unknown): string {
   if (typeof value !== 'string') throw new Refused('EINVAL', `oci.${field} must be a string, not ${JSON.stringify(value)}`);
-  const check = canonicalPath(value);
+  const check = canonicalPath(value, 'drop');
   if (!check.ok) throw new Refused('EINVAL', `oci.${field} ${JSON.stringify(value)} is not an absolute canonical path (it ${check.reason})`);
   return check.path;
 }
