@@ -26,19 +26,25 @@ OCI_NEEDS := podman:/usr/bin/podman runc:/usr/sbin/runc crun:/usr/bin/crun conmo
   catatonit:/usr/bin/catatonit containerd:/usr/bin/containerd
 PREFIX ?= /usr/local
 # NOTE: podman asks for nofile=1048576 by default, above this machine's hard limit, and root here
-# lacks CAP_SYS_RESOURCE to raise it: every podman run fails. The key is added (the file made if
-# missing), and nothing else in an existing file is touched.
+# lacks CAP_SYS_RESOURCE to raise it: every podman run fails. On hybrid cgroups (v1 controllers
+# with a v2 tree beside them, as here) podman's default runtime, crun, refuses to run at all, so
+# runc is made the default there. Each key is added only when missing (the file made if missing),
+# and nothing else in an existing file is touched.
 CONTAINERS_CONF := /etc/containers/containers.conf
 OCI_ULIMITS := default_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]
-define containers_conf
-	@f=$(CONTAINERS_CONF); why="root here cannot raise rlimits to podman's defaults"; \
-	if [ "$$(id -u)" != 0 ] || [ ! -e /usr/bin/podman ]; then :; \
-	elif [ ! -e "$$f" ]; then \
-	  mkdir -p "$${f%/*}" && printf '[containers]\n%s\n' '$(OCI_ULIMITS)' > "$$f" && echo "wrote $$f: [containers]" '$(OCI_ULIMITS)' "($$why)"; \
-	elif ! grep -q '^[[:space:]]*default_ulimits' "$$f"; then \
-	  if grep -q '^\[containers\]' "$$f"; then sed -i '/^\[containers\]/a $(OCI_ULIMITS)' "$$f"; \
-	  else printf '\n[containers]\n%s\n' '$(OCI_ULIMITS)' >> "$$f"; fi && echo "added to $$f:" '$(OCI_ULIMITS)' "($$why)"; \
+OCI_RUNTIME := runtime = "runc"
+# $(1): section, $(2): key, $(3): the line to add, $(4): why, $(5): a shell test that must hold too.
+define conf_key
+	@f=$(CONTAINERS_CONF); \
+	if [ "$$(id -u)" = 0 ] && [ -e /usr/bin/podman ] && $(5) && ! grep -qs '^[[:space:]]*$(2)[[:space:]]*=' "$$f"; then \
+	  mkdir -p "$${f%/*}" && touch "$$f"; \
+	  if grep -q '^\[$(1)\]' "$$f"; then sed -i '/^\[$(1)\]/a $(3)' "$$f"; \
+	  else { [ ! -s "$$f" ] || echo >> "$$f"; printf '[$(1)]\n%s\n' '$(3)' >> "$$f"; }; fi && echo "added to $$f: [$(1)]" '$(3)' "($(4))"; \
 	fi
+endef
+define containers_conf
+	$(call conf_key,containers,default_ulimits,$(OCI_ULIMITS),root here cannot raise rlimits to podman's defaults,true)
+	$(call conf_key,engine,runtime,$(OCI_RUNTIME),crun refuses hybrid cgroups,mountpoint -q /sys/fs/cgroup/unified)
 endef
 
 .PHONY: deps debs bench-deps test-deps build native ts run test bench docs install clean
