@@ -37,6 +37,7 @@ async function setup(t: { teardown(fn: () => unknown): void }) {
   if (started.status !== 0) throw new Error(`the supervisor did not start: ${started.stderr}`);
   const scratch = tempDir('oci-sup');
   chmodSync(scratch, 0o755);
+  t.teardown(() => rmSync(scratch, { recursive: true, force: true }));
   const rootfs = busyboxRootfs(join(scratch, 'rootfs'));
   const root = join(scratch, 'state');
   mkdirSync(root);
