@@ -19,18 +19,45 @@ BENCH_NEEDS := bindfs:/usr/bin/bindfs bubblewrap:/usr/bin/bwrap bc:/usr/bin/bc p
 # message queues with ipcmk; without them
 # (and not root to install them) those tests are skipped with the reason printed.
 TEST_NEEDS := tmux:/usr/bin/tmux procps:/usr/bin/ps util-linux:/usr/bin/ipcmk
+# The OCI runtime's real clients (test/integration/oci/): podman through conmon, containerd's shim
+# through ctr, runc and crun as references; catatonit for podman's pods. Installed without
+# Recommends: podman's would pull fuse-overlayfs and more that the tests do not use.
+OCI_NEEDS := podman:/usr/bin/podman runc:/usr/sbin/runc crun:/usr/bin/crun conmon:/usr/bin/conmon \
+  catatonit:/usr/bin/catatonit containerd:/usr/bin/containerd
 PREFIX ?= /usr/local
+# NOTE: podman asks for nofile=1048576 by default, above this machine's hard limit, and root here
+# lacks CAP_SYS_RESOURCE to raise it: every podman run fails. On hybrid cgroups (v1 controllers
+# with a v2 tree beside them, as here) podman's default runtime, crun, refuses to run at all, so
+# runc is made the default there. Each key is added only when missing (the file made if missing),
+# and nothing else in an existing file is touched.
+CONTAINERS_CONF := /etc/containers/containers.conf
+OCI_ULIMITS := default_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]
+OCI_RUNTIME := runtime = "runc"
+# $(1): section, $(2): key, $(3): the line to add, $(4): why, $(5): a shell test that must hold too.
+define conf_key
+	@f=$(CONTAINERS_CONF); \
+	if [ "$$(id -u)" = 0 ] && [ -e /usr/bin/podman ] && $(5) && ! grep -qs '^[[:space:]]*$(2)[[:space:]]*=' "$$f"; then \
+	  mkdir -p "$${f%/*}" && touch "$$f"; \
+	  if grep -q '^\[$(1)\]' "$$f"; then sed -i '/^\[$(1)\]/a $(3)' "$$f"; \
+	  else { [ ! -s "$$f" ] || echo >> "$$f"; printf '[$(1)]\n%s\n' '$(3)' >> "$$f"; }; fi && echo "added to $$f: [$(1)]" '$(3)' "($(4))"; \
+	fi
+endef
+define containers_conf
+	$(call conf_key,containers,default_ulimits,$(OCI_ULIMITS),root here cannot raise rlimits to podman's defaults,true)
+	$(call conf_key,engine,runtime,$(OCI_RUNTIME),crun refuses hybrid cgroups,mountpoint -q /sys/fs/cgroup/unified)
+endef
 
 .PHONY: deps debs subids bench-deps test-deps build native ts run test bench docs install clean
 
 # $(1): package:file pairs. $(2) non-empty: optional, so a user who is not root is told, not stopped.
+# $(3): more apt-get options.
 define install_missing
 	@missing=""; for pair in $(1); do pkg=$${pair%%:*}; file=$${pair#*:}; \
 	  [ -e "$$file" ] || missing="$$missing $$pkg"; done; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    echo "installing Debian packages:$$missing"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(3) $$missing >/dev/null; \
 	  else \
 	    echo "missing Debian packages:$$missing"; \
 	    echo "install them with: sudo apt-get install$$missing"; $(if $(2),true,exit 1); \
@@ -76,9 +103,13 @@ node_modules/.package-lock.json: package.json package-lock.json | debs
 
 bench-deps: deps
 	$(call install_missing,$(BENCH_NEEDS))
+	$(call install_missing,$(OCI_NEEDS),,--no-install-recommends)
+	$(containers_conf)
 
 test-deps: deps
 	$(call install_missing,$(TEST_NEEDS),optional)
+	$(call install_missing,$(OCI_NEEDS),optional,--no-install-recommends)
+	$(containers_conf)
 
 build: deps native ts bin/fusejail
 
@@ -127,6 +158,7 @@ bench: build bench-deps
 	test/bench/fuse.sh
 	test/bench/supervisor.sh
 	test/bench/examples.sh
+	test/bench/oci.sh
 
 # `fusejail` on the PATH: a link to this checkout's command (it finds dist/ through the link).
 # docs/cli.md and docs/config.schema.json are made from the code; a test checks they are current.

@@ -13,8 +13,11 @@ export type Request =
   | { v: 1; id: number; op: 'create'; type: ResourceType }
   /** Every live resource. */
   | { v: 1; id: number; op: 'resources' }
-  /** Tear everything down, then exit. */
-  | { v: 1; id: number; op: 'shutdown' }
+  /**
+   * Tear everything down, then exit. Refused (EBUSY) while OCI containers are registered (their
+   * roots would vanish under running processes), unless `force`.
+   */
+  | { v: 1; id: number; op: 'shutdown'; force?: boolean }
   /**
    * A container from `config` (SerenityOS runc format, already validated by the caller and again
    * here), its process described by the rest. The connection then carries its stream.
@@ -58,7 +61,33 @@ export type Request =
   | { v: 1; id: number; op: 'input'; data: string }
   | { v: 1; id: number; op: 'eof' }
   | { v: 1; id: number; op: 'resize'; rows: number; cols: number }
-  | { v: 1; id: number; op: 'signal'; signal: string };
+  | { v: 1; id: number; op: 'signal'; signal: string }
+  /**
+   * The OCI runtime's `create` (native-bindings/oci/): a VFS root context whose root is one
+   * write-through bind of `rootfs`; answers `{name, root}` (root: where it is served). EXISTS when
+   * the key (root, id) is registered already.
+   */
+  | { v: 1; id: number; op: 'oci-create'; oci: OCICreate }
+  /** The OCI container's init now exists (waiting at its start barrier): its host PID. */
+  | { v: 1; id: number; op: 'oci-started'; oci: OCIKey; pid: number }
+  /** The OCI runtime's `delete`: its root unmounted and every resource released. NOT_FOUND for an unknown key. */
+  | { v: 1; id: number; op: 'oci-delete'; oci: OCIKey };
+
+/** An OCI container is known by its runtime's state root (`--root`) and its id, as runc keys it. */
+export interface OCIKey {
+  root: string;
+  id: string;
+}
+
+export interface OCICreate extends OCIKey {
+  /** The bundle directory (absolute), for people reading `ls`. */
+  bundle: string;
+  /** The real host directory of config.json's `root.path` (absolute, canonical, a directory). */
+  rootfs: string;
+  readonly: boolean;
+  /** The annotation run.fusejail.jail=true: the context server's jailed exec rule. */
+  jail: boolean;
+}
 
 /** A mount named on the command line; `mount add` takes bind and ramfs, `run` all three. */
 export type MountSpec =
@@ -74,6 +103,8 @@ export type ContainerEvent =
   | { time: number; kind: 'oom'; hostPid: number; limit?: number }
   /** An execve through the container's root (seen by its FUSE server), allowed or refused. */
   | { time: number; kind: 'launch' | 'refused'; path: string; hostPid: number; uid: number; reason?: string }
+  /** An OCI container's init is gone; its exit status went to its OCI caller (conmon, the shim), which reaps it. */
+  | { time: number; kind: 'ended'; hostPid: number }
   /** The server of the container's root died (host pid: the server's): nothing can run in it any more. */
   | { time: number; kind: 'root-lost'; hostPid: number; reason: string };
 
@@ -111,7 +142,11 @@ export interface ContainerStats {
 
 export interface ContainerInfo {
   name: string;
-  status: 'running' | 'exited';
+  /** `fusejail run` made it, or an OCI runtime's `create` (then `oci` names its key). */
+  kind: 'fusejail' | 'oci';
+  oci?: OCIKey & { bundle: string; pid?: number };
+  /** `created`: an OCI container whose init waits at its start barrier. */
+  status: 'created' | 'running' | 'exited';
   /** The exit status of its first process, once it exited. */
   exitStatus?: number;
   command: string[];
@@ -179,7 +214,7 @@ export type Response = { v: 1; id: number; ok: true; result: unknown } | { v: 1;
 const OPERATIONS: Record<Request['op'], true> = {
   create: true, resources: true, shutdown: true, run: true, exec: true, ls: true, ps: true, kill: true, mounts: true,
   hostname: true, 'mount-add': true, 'mount-rm': true, 'mount-copy': true, expose: true, events: true, stats: true, root: true,
-  rm: true, input: true, eof: true, resize: true, signal: true,
+  rm: true, input: true, eof: true, resize: true, signal: true, 'oci-create': true, 'oci-started': true, 'oci-delete': true,
 };
 
 /** Whether a request names an operation of this protocol. */

@@ -5,7 +5,7 @@ import type { Request } from '../protocol/messages.js';
 const CHANGES: Record<Request['op'], boolean> = {
   create: true, shutdown: true, run: true, exec: true, kill: true, rm: true, 'mount-add': true, 'mount-rm': true,
   'mount-copy': true, expose: true, input: true, eof: true, resize: true, signal: true, hostname: false,
-  resources: false, ls: false, ps: false, mounts: false, events: false, stats: false, root: false,
+  'oci-create': true, 'oci-started': true, 'oci-delete': true, resources: false, ls: false, ps: false, mounts: false, events: false, stats: false, root: false,
 };
 
 /** True when answering `request` would change a container, a resource or the supervisor itself. */

@@ -48,7 +48,7 @@ export type Attach = Partial<Record<ResourceType, number>>;
 const LAUNCHER_GRACE_MS = 1500;
 
 /** How many events `fusejail events` keeps per container (the oldest go first). */
-const MAX_EVENTS = 1000;
+export const MAX_EVENTS = 1000;
 
 export type Emit = (event: StreamEvent extends infer E ? (E extends { event: string } ? Omit<E, 'v' | 'id'> : never) : never) => void;
 
@@ -344,6 +344,7 @@ export class Container {
   info(): ContainerInfo {
     return {
       name: this.name,
+      kind: 'fusejail',
       status: this.exitStatus === undefined ? 'running' : 'exited',
       ...(this.exitStatus !== undefined ? { exitStatus: this.exitStatus } : {}),
       command: this.command,

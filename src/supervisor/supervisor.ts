@@ -18,6 +18,8 @@ import { ScopedProcessList } from '../resources/scoped-process-list.js';
 import { tableOf } from '../resources/layout.js';
 import { VFSRootContext } from '../resources/vfs-root-context.js';
 import { type Resource, ResourceList } from './registry.js';
+import { notForOCI, OCIContainers } from './oci-containers.js';
+import { OCIContainer } from './oci-container.js';
 import { Stopwatch } from '../trace.js';
 
 
@@ -55,7 +57,12 @@ export class Supervisor {
   /** VFS root contexts made by `unshare create`: as in SerenityOS, they outlive their processes. */
   private readonly standing = new Set<Resource>();
 
-  constructor(private readonly dir: string) {}
+  /** Containers whose roots OCI runtimes asked for (`oci-create`); their processes are not ours. */
+  private readonly oci: OCIContainers;
+
+  constructor(private readonly dir: string) {
+    this.oci = new OCIContainers(this.maker, dir, (name) => this.containers.has(name));
+  }
 
   private readonly maker: ResourceMaker = {
     vfsContext: (table, exec, kernelMounts, idmap) => this.lists['vfs-context'].create((i) => VFSRootContext.create(i, join(this.dir, 'vfs'), { table, exec, kernelMounts, idmap })) as Promise<VFSRootContext>,
@@ -91,7 +98,7 @@ export class Supervisor {
     if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(name)) {
       throw new Refused('EINVAL', `container name ${JSON.stringify(name)} must be 1-64 letters, digits, "_", "." or "-", starting with a letter or digit`);
     }
-    if (this.containers.has(name)) throw new Refused('EBUSY', `a container named ${name} already exists`);
+    if (this.containers.has(name) || this.oci.named(name)) throw new Refused('EBUSY', `a container named ${name} already exists`);
     const attach = attachOf(request);
     trace.mark('supervisor: validation');
     const { container, started, process } = await Container.start(
@@ -108,7 +115,7 @@ export class Supervisor {
   async exec(request: Extract<Request, { op: 'exec' }>, peer: Peer, emit: (event: StreamEvent) => void): Promise<{ started: Started & { name: string }; process: Launch }> {
     const trace = new Stopwatch();
     this.refuseJailed(peer, request);
-    const container = this.container(request.container);
+    const container = this.container(request.container, 'exec');
     trace.mark('supervisor: validation');
     const { started, process } = await container.exec(request.process, request.terminal, this.emitter(request.id, emit));
     trace.add(started.trace);
@@ -124,24 +131,33 @@ export class Supervisor {
     if (changesState(request) && isJailed(peer.pid)) throw new Refused('EPERM', `request "${request.op}": a jailed process (pid ${peer.pid}) may not change anything`);
   }
 
-  /** A container by name, or by a unique prefix of it. */
-  private container(name: string): Container {
-    const exact = this.containers.get(name);
+  /** A container (of either kind) by name, or by a unique prefix of it. */
+  private named(name: string): Container | OCIContainer {
+    const exact = this.containers.get(name) ?? this.oci.named(name);
     if (exact) return exact;
-    const matches = [...this.containers.keys()].filter((n) => n.startsWith(name));
-    if (matches.length === 1) return this.containers.get(matches[0]!)!;
-    throw new Refused('ENOENT', matches.length > 1 ? `container name ${JSON.stringify(name)} is ambiguous (${matches.join(', ')})` : `no container named ${JSON.stringify(name)}`);
+    const all = [...this.containers.values(), ...this.oci.all()];
+    const matches = all.filter((c) => c.name.startsWith(name));
+    if (matches.length === 1) return matches[0]!;
+    throw new Refused('ENOENT', matches.length > 1 ? `container name ${JSON.stringify(name)} is ambiguous (${matches.map((c) => c.name).join(', ')})` : `no container named ${JSON.stringify(name)}`);
+  }
+
+  /** A `fusejail run` container, for a request (`op`) that only those answer. */
+  private container(name: string, op = 'this request'): Container {
+    const found = this.named(name);
+    if (found instanceof OCIContainer) throw notForOCI(found, op);
+    return found;
   }
 
   async handle(request: Request, peer: Peer): Promise<unknown> {
     this.refuseJailed(peer, request);
+    if ('container' in request && !['events', 'mounts', 'root'].includes(request.op)) this.container(request.container, request.op);
     switch (request.op) {
       case 'create':
         return { index: (await this.create(request.type)).index };
       case 'resources':
         return this.resources();
       case 'ls':
-        return [...this.containers.values()].map((c) => c.info());
+        return [...this.containers.values(), ...this.oci.all()].map((c) => c.info());
       case 'ps':
         return this.container(request.container).ps();
       case 'kill':
@@ -156,7 +172,7 @@ export class Supervisor {
         return { trace: trace.steps };
       }
       case 'mounts':
-        return this.container(request.container).mounts();
+        return this.named(request.container).mounts();
       case 'mount-add':
         await this.container(request.container).mountAdd(request.mount);
         return {};
@@ -169,11 +185,19 @@ export class Supervisor {
       case 'expose':
         return { dir: await this.container(request.container).expose(request.dir) };
       case 'events':
-        return this.container(request.container).eventLog();
+        return this.named(request.container).eventLog();
       case 'stats':
         return this.container(request.container).stats();
       case 'root':
-        return { root: this.container(request.container).info().root };
+        return { root: this.named(request.container).info().root };
+      case 'oci-create':
+        return this.oci.create(request);
+      case 'oci-started':
+        this.oci.started(request);
+        return {};
+      case 'oci-delete':
+        await this.oci.delete(request);
+        return {};
       case 'hostname':
         return { hostname: await this.container(request.container).hostname(request.set) };
       case 'run':
@@ -183,10 +207,17 @@ export class Supervisor {
       case 'resize':
       case 'signal':
         throw new Refused('EINVAL', `request: ${request.op} belongs to a run's connection`);
-      case 'shutdown':
+      case 'shutdown': {
+        // NOTE: an OCI container's init runs on while its root would vanish under it (ENOTCONN),
+        // and its caller (conmon, the shim) would not know why: stopping then is asked for by name.
+        const oci = this.oci.all();
+        if (oci.length > 0 && !request.force) {
+          throw new Refused('EBUSY', `${oci.length} OCI container(s) still use roots served here (${oci.map((c) => c.name).join(', ')}); delete them with their OCI runtime first, or stop with --force, which unmounts their roots under them`);
+        }
         // NOTE: the answer comes after the teardown, so `daemon --stop` returns with nothing left.
         await this.teardown();
         return {};
+      }
     }
   }
 
@@ -214,6 +245,7 @@ export class Supervisor {
 
   /** Everything, in reverse order of dependence: processes first, then roots, then names. */
   async teardown(): Promise<void> {
+    await this.oci.teardown();
     for (const c of this.containers.values()) await c.release();
     this.containers.clear();
     for (const type of ['process-list', 'vfs-context', 'hostname-context'] as const) {

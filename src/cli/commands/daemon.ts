@@ -9,12 +9,13 @@ export const describe = 'start the supervisor in the background (other commands 
 export function builder(yargs: Argv) {
   return yargs
     .option('foreground', { type: 'boolean', describe: 'run the supervisor in this terminal until SIGINT/SIGTERM' })
-    .option('stop', { type: 'boolean', describe: 'tear down every resource and stop the supervisor' })
+    .option('stop', { type: 'boolean', describe: 'tear down every resource and stop the supervisor (refused while OCI containers are registered)' })
+    .option('force', { type: 'boolean', describe: 'with --stop: stop even while OCI containers are registered, unmounting their roots under them' })
     .conflicts('foreground', 'stop')
     .epilogue('State lives in /run/fusejail (root), $XDG_RUNTIME_DIR/fusejail otherwise, or $FUSEJAIL_STATE_DIR.');
 }
 
-export async function handler(argv: { foreground?: boolean; stop?: boolean }): Promise<void> {
+export async function handler(argv: { foreground?: boolean; stop?: boolean; force?: boolean }): Promise<void> {
   if (argv.foreground) {
     process.exitCode = await runSupervisorInForeground();
     return;
@@ -28,8 +29,11 @@ export async function handler(argv: { foreground?: boolean; stop?: boolean }): P
       process.stdout.write(`no supervisor is running for ${stateDir()}\n`);
       return;
     }
-    await connection.request('shutdown', {});
-    connection.close();
+    try {
+      await connection.request('shutdown', argv.force ? { force: true } : {});
+    } finally {
+      connection.close();
+    }
     process.stdout.write('supervisor stopped\n');
     return;
   }

@@ -22,6 +22,8 @@ function what(e: ContainerEvent): string {
       return `${e.command} (pid ${e.containerPid} inside)`;
     case 'exit':
       return `status ${e.status}`;
+    case 'ended':
+      return 'ended (an OCI container\'s init: its status went to its OCI caller)';
     case 'oom':
       return `killed by the OOM killer${e.limit !== undefined ? ` (limit ${formatBytes(e.limit)})` : ''}`;
     case 'launch':

@@ -15,13 +15,15 @@ export function builder(yargs: Argv) {
 
 export async function handler(argv: { json: boolean }): Promise<void> {
   const list = (await Connection.ask('ls', {})) as ContainerInfo[];
-  printList(argv.json, list, ['NAME', 'STATUS', 'NETWORK', 'LIMITS', 'COMMAND', 'RESOURCES', 'USER NAMESPACE'], (c) => [
+  // NOTE: new columns come last, so scripts reading the first columns still read them.
+  printList(argv.json, list, ['NAME', 'STATUS', 'NETWORK', 'LIMITS', 'COMMAND', 'RESOURCES', 'USER NAMESPACE', 'KIND'], (c) => [
     c.name,
-    c.broken ? 'broken (root gone)' : c.status === 'running' ? 'running' : `exited (${c.exitStatus})`,
+    c.broken ? 'broken (root gone)' : c.status !== 'exited' ? c.status : c.exitStatus !== undefined ? `exited (${c.exitStatus})` : 'exited',
     c.network,
     describeLimits(c.limits),
     c.command.join(' '),
     Object.entries(c.resources).map(([k, v]) => `${k}=${v}`).join(' '),
     c.userns ? describeIdMap(c.userns) : '-',
+    c.oci ? `oci ${c.oci.root} ${c.oci.id}` : c.kind,
   ]);
 }

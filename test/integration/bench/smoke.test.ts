@@ -12,6 +12,7 @@ const SCRIPTS: [string, RegExp][] = [
   ['fuse.sh', /^operation\s+native\s+fusejail\s+ratio\s+fusejail-ro\s+ratio/m],
   ['supervisor.sh', /^fusejail run -- \/bin\/true \(warm supervisor\)\s+\d[\s\S]*time to remove all/m],
   ['examples.sh', /^fusejail run -f examples\/jailed-build.json\s+\d/m],
+  ['oci.sh', /^podman run --rm IMAGE true, by runtime\s+median ms\s+ratio to runc\n(fusejail|crun|runc)\s[\s\S]*^runc\s+\d/m],
 ];
 
 // NOTE: a clean environment, and without NODE_OPTIONS, which tap adds to every child it can: its
