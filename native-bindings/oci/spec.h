@@ -146,6 +146,15 @@ const struct oci_namespace *spec_namespace (const struct oci_spec *spec, int typ
  *     no_new_privs, then seccomp (last). The environment and exec are the caller's.
  */
 int setup_rootfs (const struct oci_spec *spec, const char *root, bool no_pivot, struct oci_error *e);
+
+/**
+ * setup_rootfs in two halves, for createContainer hooks (runtime-spec: in the container's
+ * namespaces, after its mounts, before pivot_root): _prepare does everything up to pivot_root
+ * (propagation, root bind, mounts[], /dev, sysctl, hostname and domainname); _enter does
+ * pivot_root (or MS_MOVE + chroot), readonlyPaths, maskedPaths and root.readonly.
+ */
+int setup_rootfs_prepare (const struct oci_spec *spec, const char *root, struct oci_error *e);
+int setup_rootfs_enter (const struct oci_spec *spec, const char *root, bool no_pivot, struct oci_error *e);
 int setup_process (const struct oci_process *process, const json_t *seccomp, struct oci_error *e);
 
 /** seccomp.c: compiles a runtime-spec seccomp object with libseccomp and loads it. */
