@@ -419,6 +419,12 @@ static int parent_mount_private (const char *root, struct oci_error *e) {
 }
 
 int setup_rootfs_prepare (const struct oci_spec *spec, const char *root, struct oci_error *e) {
+  // NOTE: after unshare(CLONE_NEWUSER) and its maps, the process still has the ids it had (host
+  // root, unmapped inside): files it creates would fail with EOVERFLOW until it is the
+  // namespace's own root.
+  if (spec_namespace(spec, CLONE_NEWUSER) && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)) {
+    return oci_fail(e, errno, "cannot become root of the container's user namespace (are uid/gid 0 mapped?): %s", strerror(errno));
+  }
   unsigned long propagation = propagation_flags(spec->rootfs_propagation);
   if (mount(NULL, "/", NULL, propagation, NULL) < 0) return oci_fail(e, errno, "cannot set the propagation of /: %s", strerror(errno));
   if (parent_mount_private(root, e) < 0) return -1;
@@ -436,6 +442,21 @@ int setup_rootfs_prepare (const struct oci_spec *spec, const char *root, struct 
 }
 
 // ---- pivot_root and after ----
+
+// NOTE: made by setup_rootfs_enter (before / may turn read-only, as runc does) and tried again
+// by setup_process for an `exec --process` cwd; a directory that cannot be made is reported by chdir.
+static void make_dirs (const char *dir) {
+  char path[4096];
+  snprintf(path, sizeof path, "%s", dir);
+  for (char *c = path + 1;; c++) {
+    if (*c && *c != '/') continue;
+    char saved = *c;
+    *c = 0;
+    if (mkdir(path, 0755) < 0 && errno != EEXIST) return;
+    if (!(*c = saved)) return;
+  }
+}
+
 
 static int enter_root (const char *root, bool no_pivot, struct oci_error *e) {
   if (chdir(root) < 0) return oci_fail(e, errno, "cannot enter %s: %s", root, strerror(errno));
@@ -470,12 +491,18 @@ static int masked_path (const char *path, struct oci_error *e) {
 
 int setup_rootfs_enter (const struct oci_spec *spec, const char *root, bool no_pivot, struct oci_error *e) {
   if (enter_root(root, no_pivot, e) < 0) return -1;
+  // NOTE: the old root was made a slave recursively on its way out, the new one with it; the
+  // asked propagation is set again on the container's / (runc does it here too).
+  if (spec->rootfs_propagation && mount(NULL, "/", NULL, propagation_flags(spec->rootfs_propagation), NULL) < 0) {
+    return oci_fail(e, errno, "cannot set rootfsPropagation %s on /: %s", spec->rootfs_propagation, strerror(errno));
+  }
   for (size_t i = 0; spec->readonly_paths && spec->readonly_paths[i]; i++) {
     if (readonly_path(spec->readonly_paths[i], e) < 0) return -1;
   }
   for (size_t i = 0; spec->masked_paths && spec->masked_paths[i]; i++) {
     if (masked_path(spec->masked_paths[i], e) < 0) return -1;
   }
+  make_dirs(spec->process.cwd);
   if (spec->root_readonly && remount_bind("/", MS_RDONLY) < 0) return oci_fail(e, errno, "cannot make / read-only: %s", strerror(errno));
   return 0;
 }
@@ -501,16 +528,8 @@ static int set_rlimits (const struct oci_process *p, struct oci_error *e) {
   return 0;
 }
 
-static int make_cwd (const char *cwd, struct oci_error *e) {
-  char path[4096];
-  snprintf(path, sizeof path, "%s", cwd);
-  for (char *c = path + 1;; c++) {
-    if (*c && *c != '/') continue;
-    char saved = *c;
-    *c = 0;
-    if (mkdir(path, 0755) < 0 && errno != EEXIST) return oci_fail(e, errno, "cannot create the working directory %s: %s", path, strerror(errno));
-    if (!(*c = saved)) break;
-  }
+static int enter_cwd (const char *cwd, struct oci_error *e) {
+  make_dirs(cwd);
   return chdir(cwd) < 0 ? oci_fail(e, errno, "cannot enter the working directory %s: %s", cwd, strerror(errno)) : 0;
 }
 
@@ -577,7 +596,7 @@ int setup_process (const struct oci_process *p, const json_t *seccomp, struct oc
     snprintf(value, sizeof value, "%d", p->oom_score_adj);
     if (write_file("/proc/self/oom_score_adj", value) < 0) return oci_fail(e, errno, "cannot set oom_score_adj to %d: %s", p->oom_score_adj, strerror(errno));
   }
-  if (make_cwd(p->cwd, e) < 0) return -1;
+  if (enter_cwd(p->cwd, e) < 0) return -1;
   if (seccomp && !p->no_new_privileges && oci_seccomp_load(seccomp, e) < 0) return -1;
   if (p->has_capabilities) {
     if (drop_bounding(p->caps[CAPS_BOUNDING], e) < 0) return -1;
