@@ -47,6 +47,13 @@ int oci_rlimit_number (const char *name) {
   return -1;
 }
 
+const char *oci_rlimit_name (int resource) {
+  for (size_t i = 0; i < sizeof RLIMITS / sizeof *RLIMITS; i++) {
+    if (RLIMITS[i].resource == resource) return RLIMITS[i].name;
+  }
+  return NULL;
+}
+
 static const struct { const char *name; int signal; } SIGNALS[] = {
   { "HUP", SIGHUP }, { "INT", SIGINT }, { "QUIT", SIGQUIT }, { "ILL", SIGILL }, { "TRAP", SIGTRAP },
   { "ABRT", SIGABRT }, { "IOT", SIGIOT }, { "BUS", SIGBUS }, { "FPE", SIGFPE }, { "KILL", SIGKILL },

@@ -10,5 +10,8 @@ const char *oci_capability_name (int number);
 /** "RLIMIT_NOFILE" → RLIMIT_NOFILE; -1 when unknown. */
 int oci_rlimit_number (const char *name);
 
+/** RLIMIT_NOFILE → "RLIMIT_NOFILE"; NULL when unknown. */
+const char *oci_rlimit_name (int resource);
+
 /** "TERM", "SIGTERM", "15", "RTMIN+2", "SIGRTMAX-1" → the signal's number; -1 when unknown. */
 int oci_signal_number (const char *name);

@@ -3,6 +3,8 @@
 #define _GNU_SOURCE
 #include "spec.h"
 
+#include "names.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -90,21 +92,38 @@ static int make_dest (int rootfd, const char *dest, bool file, struct oci_error 
 
 // ---- mounts ----
 
+static const struct { unsigned long st, ms; } STATVFS_FLAGS[] = {
+  { ST_RDONLY, MS_RDONLY }, { ST_NOSUID, MS_NOSUID }, { ST_NODEV, MS_NODEV }, { ST_NOEXEC, MS_NOEXEC },
+  { ST_NOATIME, MS_NOATIME }, { ST_NODIRATIME, MS_NODIRATIME }, { ST_RELATIME, MS_RELATIME },
+};
+
+/** The MS_* flags `target`'s mount has now. */
+static int current_flags (const char *target, unsigned long *flags) {
+  struct statvfs sv;
+  if (statvfs(target, &sv) < 0) return -1;
+  *flags = 0;
+  for (size_t i = 0; i < sizeof STATVFS_FLAGS / sizeof *STATVFS_FLAGS; i++) {
+    if (sv.f_flag & STATVFS_FLAGS[i].st) *flags |= STATVFS_FLAGS[i].ms;
+  }
+  return 0;
+}
+
 // NOTE: a bind remount must keep the flags the kernel locked on the source (nosuid, nodev, noexec
 // and atime from a less privileged mount namespace), else it fails with EPERM; runc does the same.
 static int remount_bind (const char *target, unsigned long flags) {
   if (mount(NULL, target, NULL, MS_BIND | MS_REMOUNT | flags, NULL) == 0) return 0;
-  struct statvfs sv;
-  if (errno != EPERM || statvfs(target, &sv) < 0) return -1;
-  static const struct { unsigned long st, ms; } LOCKED[] = {
-    { ST_NOSUID, MS_NOSUID }, { ST_NODEV, MS_NODEV }, { ST_NOEXEC, MS_NOEXEC }, { ST_NOATIME, MS_NOATIME },
-    { ST_NODIRATIME, MS_NODIRATIME }, { ST_RELATIME, MS_RELATIME },
-  };
-  for (size_t i = 0; i < sizeof LOCKED / sizeof *LOCKED; i++) {
-    if (sv.f_flag & LOCKED[i].st) flags |= LOCKED[i].ms;
-  }
+  unsigned long now;
+  if (errno != EPERM || current_flags(target, &now) < 0) return -1;
   errno = EPERM;
-  return mount(NULL, target, NULL, MS_BIND | MS_REMOUNT | flags, NULL);
+  return mount(NULL, target, NULL, MS_BIND | MS_REMOUNT | flags | (now & ~MS_RDONLY), NULL);
+}
+
+// NOTE: read-only on top of what the mount already has: the served root is nosuid,nodev and
+// must stay so (DESIGN §3), and /proc/sys keeps its own flags.
+static int remount_readonly (const char *target) {
+  unsigned long now;
+  if (current_flags(target, &now) < 0) return -1;
+  return mount(NULL, target, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | now, NULL);
 }
 
 /** Mounts over what `fd` names, then the propagation; the mounted top is reopened for both. */
@@ -478,7 +497,7 @@ static int readonly_path (const char *path, struct oci_error *e) {
   if (mount(path, path, NULL, MS_BIND | MS_REC, NULL) < 0) {
     return errno == ENOENT ? 0 : oci_fail(e, errno, "cannot make %s read-only: %s", path, strerror(errno));
   }
-  if (remount_bind(path, MS_RDONLY) < 0) return oci_fail(e, errno, "cannot make %s read-only: %s", path, strerror(errno));
+  if (remount_readonly(path) < 0) return oci_fail(e, errno, "cannot make %s read-only: %s", path, strerror(errno));
   return 0;
 }
 
@@ -503,7 +522,7 @@ int setup_rootfs_enter (const struct oci_spec *spec, const char *root, bool no_p
     if (masked_path(spec->masked_paths[i], e) < 0) return -1;
   }
   make_dirs(spec->process.cwd);
-  if (spec->root_readonly && remount_bind("/", MS_RDONLY) < 0) return oci_fail(e, errno, "cannot make / read-only: %s", strerror(errno));
+  if (spec->root_readonly && remount_readonly("/") < 0) return oci_fail(e, errno, "cannot make / read-only: %s", strerror(errno));
   return 0;
 }
 
@@ -521,8 +540,10 @@ int setup_rootfs (const struct oci_spec *spec, const char *root, bool no_pivot, 
 static int set_rlimits (const struct oci_process *p, struct oci_error *e) {
   for (size_t i = 0; i < p->nrlimits; i++) {
     struct rlimit l = { p->rlimits[i].soft, p->rlimits[i].hard };
+    // NOTE: raising a hard limit needs CAP_SYS_RESOURCE, which the runtime itself may lack.
     if (setrlimit(p->rlimits[i].resource, &l) < 0) {
-      return oci_fail(e, errno, "cannot set rlimit %d to %llu/%llu: %s", p->rlimits[i].resource, (unsigned long long) l.rlim_cur, (unsigned long long) l.rlim_max, strerror(errno));
+      return oci_fail(e, errno, "process.rlimits[%zu]: cannot set %s to soft %llu, hard %llu: %s", i, oci_rlimit_name(p->rlimits[i].resource),
+                      (unsigned long long) l.rlim_cur, (unsigned long long) l.rlim_max, strerror(errno));
     }
   }
   return 0;

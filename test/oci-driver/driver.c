@@ -1,7 +1,8 @@
 // driver.c: runs an OCI bundle with spec.c/setup.c alone (no lifecycle, no FUSE), for comparing
 // what a process sees under fusejail's setup with what runc gives it. Built by hand:
 //   cc -Inative-bindings/oci -o /tmp/oci-driver test/oci-driver/driver.c native-bindings/oci/{spec,setup,seccomp,names}.c -ljansson -lseccomp
-// Usage: oci-driver [--no-pivot] BUNDLE   (as root; exits with the process's status, 128+N on signal N)
+// Usage: oci-driver [--no-pivot] [--root DIR] BUNDLE   (as root; exits with the process's status,
+// 128+N on signal N). --root enters DIR (e.g. a FUSE mount serving root.path) instead of root.path.
 #define _GNU_SOURCE
 #include "spec.h"
 
@@ -70,11 +71,16 @@ static void enter_user_namespace (const struct oci_spec *spec) {
 }
 
 int main (int argc, char **argv) {
-  bool no_pivot = argc > 2 && strcmp(argv[1], "--no-pivot") == 0;
+  bool no_pivot = false;
+  const char *root = NULL;
+  for (int i = 1; i < argc - 1; i++) {
+    if (strcmp(argv[i], "--no-pivot") == 0) no_pivot = true;
+    else if (strcmp(argv[i], "--root") == 0 && i + 1 < argc - 1) root = argv[++i];
+  }
   struct oci_spec spec;
   struct oci_error e;
   if (argc < 2 || spec_load(argv[argc - 1], &spec, &e) < 0) {
-    fprintf(stderr, "oci-driver: %s\n", argc < 2 ? "usage: oci-driver [--no-pivot] BUNDLE" : e.message);
+    fprintf(stderr, "oci-driver: %s\n", argc < 2 ? "usage: oci-driver [--no-pivot] [--root DIR] BUNDLE" : e.message);
     return 125;
   }
   int flags = new_namespaces(&spec);
@@ -95,7 +101,7 @@ int main (int argc, char **argv) {
   }
   pid_t pid = fork();
   if (pid == 0) {
-    if (setup_rootfs(&spec, spec.root_path, no_pivot, &e) < 0 || setup_process(&spec.process, spec.seccomp, &e) < 0) {
+    if (setup_rootfs(&spec, root ? root : spec.root_path, no_pivot, &e) < 0 || setup_process(&spec.process, spec.seccomp, &e) < 0) {
       fprintf(stderr, "oci-driver: %s\n", e.message);
       _exit(125);
     }
