@@ -4,7 +4,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
-import { repo, tempDir } from '../../helpers/fuse.js';
+import { fuseUnavailable, repo, serve, tempDir } from '../../helpers/fuse.js';
 import { type Bundle, bundle } from '../../helpers/oci-bundle.js';
 
 const RUNC = '/usr/sbin/runc';
@@ -103,6 +103,21 @@ t.test('mounts: binds with options, destinations made inside the root, symlinks 
   t.match(r.stdout, /\/home\/made\/here$/m, 'cwd made when missing, even with a read-only root');
   t.ok(existsSync(join(b.rootfs, outside, 'x')), 'the link was followed inside the root');
   t.notOk(existsSync(outside), 'and not on the host');
+  t.strictSame(leftovers(b), []);
+});
+
+t.test('a served root: pivot_root into the FUSE mount, kernel mounts on top, still nosuid,nodev', { skip: skip || fuseUnavailable() }, async (t) => {
+  const b = bundle(t, { args: ['sh', '-c', 'grep -E " / | /made/here " /proc/self/mountinfo; touch /x 2>&1; ls /dev/null'] });
+  chmodSync(b.dir, 0o755);
+  (b.config.mounts as object[]).push({ destination: '/made/here', type: 'tmpfs', source: 'tmpfs' });
+  b.save();
+  const s = await serve(t, { hostname: null, command: 'sh', layout: [{ type: 'root_mount', source: b.rootfs }] });
+  const r = runDriver(b, ['--root', s.root]);
+  t.equal(r.status, 0, r.stderr);
+  t.match(r.stdout, /^\d+ \d+ \d+:\d+ \/ \/ ro,nosuid,nodev,[^ ]* - fuse\.fusejail /m, 'root.readonly kept the served root nosuid,nodev');
+  t.match(r.stdout, / \/made\/here rw,[^ ]* - tmpfs /);
+  t.match(r.stdout, /Read-only file system/);
+  t.ok(existsSync(join(b.rootfs, 'made/here')), 'a missing destination is made through the served root, in root.path');
   t.strictSame(leftovers(b), []);
 });
 
