@@ -49,11 +49,20 @@ static int open_in_root (int rootfd, const char *path, int flags) {
   return (int) syscall(SYS_openat2, rootfd, *path ? path : ".", &how, sizeof how);
 }
 
+// The name `dest` would have once the dangling link at its component ending at `end` is replaced
+// by the link's target (`link`); `path` holds dest up to that component.
+static void through_link (char *out, size_t size, char *path, char *end, char saved, const char *link) {
+  *strrchr(path, '/') = 0;
+  snprintf(out, size, "%s/%s%s%s", link[0] == '/' ? "" : path, link, saved ? "/" : "", saved ? end + 1 : "");
+}
+
 /**
  * The O_PATH fd of `dest` inside the root, made first when missing: directories on the way, and
  * the last one a directory or (`file`) an empty file.
  */
-static int make_dest (int rootfd, const char *dest, bool file, struct oci_error *e) {
+// NOTE: a dangling link on the way (an image's /etc/resolv.conf -> ../run/systemd/resolve/...) is
+// followed inside the root and what it names is made, as runc's securejoin does; 40 links at most.
+static int make_dest_at (int rootfd, const char *dest, bool file, int links, struct oci_error *e) {
   int fd = open_in_root(rootfd, dest, O_PATH);
   if (fd >= 0 || errno != ENOENT) return fd >= 0 ? fd : oci_fail(e, errno, "cannot open %s in the container: %s", dest, strerror(errno));
   char path[4096];
@@ -80,7 +89,16 @@ static int make_dest (int rootfd, const char *dest, bool file, struct oci_error 
         rc = mkdirat(parent, slash + 1, 0755);
       }
       int err = errno;
+      char link[4096];
+      ssize_t n = rc < 0 && err == EEXIST ? readlinkat(parent, slash + 1, link, sizeof link - 1) : -1;
       close(parent);
+      if (n > 0) {
+        if (links >= 40) return oci_fail(e, ELOOP, "too many links on the way to %s in the container", dest);
+        char next[8192];
+        link[n] = 0;
+        through_link(next, sizeof next, path, end, saved, link);
+        return make_dest_at(rootfd, next, file, links + 1, e);
+      }
       if (rc < 0 && err != EEXIST) return oci_fail(e, err, "cannot create %s in the container: %s", path, strerror(err));
     }
     *end = saved;
@@ -88,6 +106,10 @@ static int make_dest (int rootfd, const char *dest, bool file, struct oci_error 
   }
   fd = open_in_root(rootfd, dest, O_PATH);
   return fd >= 0 ? fd : oci_fail(e, errno, "cannot open %s in the container: %s", dest, strerror(errno));
+}
+
+static int make_dest (int rootfd, const char *dest, bool file, struct oci_error *e) {
+  return make_dest_at(rootfd, dest, file, 0, e);
 }
 
 // ---- mounts ----

@@ -86,10 +86,13 @@ t.test('mounts: binds with options, destinations made inside the root, symlinks 
   mkdirSync(join(b.rootfs, outside), { recursive: true });
   // An absolute link names a path inside the root, never the host's.
   symlinkSync(outside, join(b.rootfs, 'link'));
+  // A dangling one (an image's /etc/resolv.conf -> ../run/...) is made where it points, inside.
+  symlinkSync('../opt/fusejail-dangling/deep', join(b.rootfs, 'etc/dangling'));
   (b.config.mounts as object[]).push(
     { destination: '/data/vol', type: 'bind', source: volume, options: ['rbind', 'ro', 'nosuid', 'rprivate'] },
     { destination: '/etc/one', type: 'bind', source: join(volume, 'one'), options: ['bind', 'ro'] },
     { destination: '/link/x', type: 'tmpfs', source: 'tmpfs', options: ['size=1m'] },
+    { destination: '/etc/dangling', type: 'bind', source: join(volume, 'one'), options: ['bind'] },
   );
   (b.config.process as Record<string, unknown>).cwd = '/home/made/here';
   b.save();
@@ -103,6 +106,8 @@ t.test('mounts: binds with options, destinations made inside the root, symlinks 
   t.match(r.stdout, /\/home\/made\/here$/m, 'cwd made when missing, even with a read-only root');
   t.ok(existsSync(join(b.rootfs, outside, 'x')), 'the link was followed inside the root');
   t.notOk(existsSync(outside), 'and not on the host');
+  t.ok(existsSync(join(b.rootfs, 'opt/fusejail-dangling/deep')), 'a dangling link\'s target was made inside the root');
+  t.notOk(existsSync('/opt/fusejail-dangling'), 'and not on the host');
   t.strictSame(leftovers(b), []);
 });
 
