@@ -603,6 +603,22 @@ static int drop_bounding (uint64_t keep, struct oci_error *e) {
   return 0;
 }
 
+// NOTE: a capability this kernel does not have is skipped (runc and crun do the same); one the
+// kernel has but the runtime itself does not hold can never be given, and is named.
+static int check_capabilities (const struct oci_process *p, struct oci_error *e) {
+  struct __user_cap_header_struct header = { _LINUX_CAPABILITY_VERSION_3, 0 };
+  struct __user_cap_data_struct data[2];
+  if (syscall(SYS_capget, &header, data) < 0) return oci_fail(e, errno, "cannot read the runtime's capabilities: %s", strerror(errno));
+  uint64_t held = data[0].permitted | (uint64_t) data[1].permitted << 32;
+  uint64_t asked = p->caps[CAPS_EFFECTIVE] | p->caps[CAPS_PERMITTED];
+  for (int cap = 0; prctl(PR_CAPBSET_READ, cap, 0, 0, 0) >= 0; cap++) {
+    if ((asked & (1ULL << cap)) && !(held & (1ULL << cap))) {
+      return oci_fail(e, EPERM, "process.capabilities: %s cannot be given: fusejail itself does not hold it", oci_capability_name(cap));
+    }
+  }
+  return 0;
+}
+
 static int set_capabilities (const struct oci_process *p, struct oci_error *e) {
   struct __user_cap_header_struct header = { _LINUX_CAPABILITY_VERSION_3, 0 };
   struct __user_cap_data_struct data[2];
@@ -642,7 +658,7 @@ int setup_process (const struct oci_process *p, const json_t *seccomp, struct oc
   if (enter_cwd(p->cwd, e) < 0) return -1;
   if (seccomp && !p->no_new_privileges && oci_seccomp_load(seccomp, e) < 0) return -1;
   if (p->has_capabilities) {
-    if (drop_bounding(p->caps[CAPS_BOUNDING], e) < 0) return -1;
+    if (check_capabilities(p, e) < 0 || drop_bounding(p->caps[CAPS_BOUNDING], e) < 0) return -1;
     if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0) return oci_fail(e, errno, "cannot keep capabilities across the uid change: %s", strerror(errno));
   }
   if (set_ids(p, e) < 0) return -1;
