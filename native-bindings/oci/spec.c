@@ -336,8 +336,8 @@ static const struct {
   { "slave", OPT_PROPAGATION, MS_SLAVE }, { "rslave", OPT_PROPAGATION, MS_SLAVE | MS_REC },
   { "unbindable", OPT_PROPAGATION, MS_UNBINDABLE }, { "runbindable", OPT_PROPAGATION, MS_UNBINDABLE | MS_REC },
   // NOTE: copy-up into a tmpfs, id-mapped mounts and recursive mount attributes (mount_setattr)
-  // are not done by fusejail; "notmpcopyup" asks for what happens anyway.
-  { "tmpcopyup", OPT_REFUSE, 0 }, { "notmpcopyup", OPT_NOOP, 0 },
+  // are not done by fusejail; "notmpcopyup" and "defaults" ask for what happens anyway.
+  { "tmpcopyup", OPT_REFUSE, 0 }, { "notmpcopyup", OPT_NOOP, 0 }, { "defaults", OPT_NOOP, 0 },
   { "idmap", OPT_REFUSE, 0 }, { "ridmap", OPT_REFUSE, 0 },
   { "rro", OPT_REFUSE, 0 }, { "rrw", OPT_REFUSE, 0 }, { "rnosuid", OPT_REFUSE, 0 }, { "rsuid", OPT_REFUSE, 0 },
   { "rnodev", OPT_REFUSE, 0 }, { "rdev", OPT_REFUSE, 0 }, { "rnoexec", OPT_REFUSE, 0 }, { "rexec", OPT_REFUSE, 0 },
