@@ -498,15 +498,14 @@ static void make_dirs (const char *dir) {
   }
 }
 
-
 static int enter_root (const char *root, bool no_pivot, struct oci_error *e) {
   if (chdir(root) < 0) return oci_fail(e, errno, "cannot enter %s: %s", root, strerror(errno));
   if (no_pivot) {
     if (mount(".", "/", NULL, MS_MOVE, NULL) < 0) return oci_fail(e, errno, "cannot move %s to /: %s", root, strerror(errno));
     if (chroot(".") < 0) return oci_fail(e, errno, "chroot into %s failed: %s", root, strerror(errno));
   } else {
-    // NOTE: pivot_root(".", ".") stacks the old root on the new one; made a slave first so
-    // detaching it cannot propagate an unmount to the host (runc's trick).
+    // NOTE: pivot_root(".", ".") stacks the old root on the new one; everything is made a slave
+    // first so detaching the old root cannot propagate an unmount to the host (runc's trick).
     if (syscall(SYS_pivot_root, ".", ".") < 0) return oci_fail(e, errno, "pivot_root into %s failed: %s", root, strerror(errno));
     if (mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0) return oci_fail(e, errno, "cannot make the old root a slave: %s", strerror(errno));
     if (umount2(".", MNT_DETACH) < 0) return oci_fail(e, errno, "cannot detach the old root: %s", strerror(errno));
