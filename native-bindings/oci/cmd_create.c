@@ -28,7 +28,7 @@ static void undo (struct made *m, const char *id) {
   if (m->cgroups) cgroup_remove (m->cgroups);
   if (m->context_made) {
     char code[64], msg[1024];
-    json_t *r = supervisor_request ("oci-delete", json_pack ("{s:{s:s, s:s}}", "oci", "root", g.root, "id", id), code, sizeof code, msg, sizeof msg);
+    json_t *r = supervisor_request ("oci-delete", json_pack ("{s:{s:s, s:s}}", "oci", "root", g.root, "id", id), false, code, sizeof code, msg, sizeof msg);
     if (!r) oci_warn ("could not release the container's root: %s", msg);
     json_decref (r);
   }
@@ -160,7 +160,7 @@ int cmd_create (int argc, char **argv) {
   reply = supervisor_request ("oci-create",
                               json_pack ("{s:{s:s, s:s, s:s, s:s, s:b, s:b}}", "oci", "root", g.root, "id", id, "bundle", spec.bundle, "rootfs",
                                          spec.root_path, "readonly", spec.root_readonly, "jail", spec.jail),
-                              code, sizeof code, msg, sizeof msg);
+                              true, code, sizeof code, msg, sizeof msg);
   const char *mountpoint = json_string_value (json_object_get (reply, "root"));
   const char *name = json_string_value (json_object_get (reply, "name"));
   if (!reply || !mountpoint || !name) {
@@ -233,7 +233,7 @@ int cmd_create (int argc, char **argv) {
     goto failed;
   }
   json_t *told = supervisor_request ("oci-started", json_pack ("{s:{s:s, s:s}, s:I}", "oci", "root", g.root, "id", id, "pid", (json_int_t) made.init),
-                                     code, sizeof code, msg, sizeof msg);
+                                     false, code, sizeof code, msg, sizeof msg);
   if (!told) {
     oci_fail (&e, EIO, "the supervisor did not take the container's pid: %s", msg);
     goto failed;

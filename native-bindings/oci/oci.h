@@ -83,8 +83,12 @@ int container_pids (const struct oci_state *st, pid_t **pids, size_t *n);
 int signal_init (const struct oci_state *st, int sig);
 
 // supervisor.c: the supervisor's newline-JSON protocol (started on demand like the Node client does).
-/** Sends {"v":1,"id":N,"op":op,...fields} and returns the reply's result (new ref), or NULL with msg/code set. */
-json_t *supervisor_request (const char *op, json_t *fields, char *code, size_t code_size, char *msg, size_t msg_size);
+/**
+ * Sends {"v":1,"id":1,"op":op,...fields} (fields' reference taken) and returns the reply's result
+ * (new ref), or NULL with code and msg set. With start, a supervisor is started when none answers;
+ * else code is "UNAVAILABLE" (nothing of ours can be held by a supervisor that is not running).
+ */
+json_t *supervisor_request (const char *op, json_t *fields, bool start, char *code, size_t code_size, char *msg, size_t msg_size);
 /** The checkout holding this binary (<checkout>/bin/fusejail, links resolved). */
 int checkout_dir (char *out, size_t size);
 

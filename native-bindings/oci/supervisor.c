@@ -79,12 +79,16 @@ static int start_supervisor (const char *dir) {
   return 0;
 }
 
-static int connect_or_start (char *msg, size_t msg_size) {
+static int connect_or_start (bool start, char *msg, size_t msg_size) {
   const char *dir = state_dir ();
   char path[PATH_MAX];
   snprintf (path, sizeof path, "%s/supervisor.sock", dir);
   int fd = try_connect (path);
   if (fd >= 0) return fd;
+  if (!start) {
+    snprintf (msg, msg_size, "no supervisor is running for %s", dir);
+    return -1;
+  }
   if (start_supervisor (dir) < 0) {
     snprintf (msg, msg_size, "cannot start the supervisor for %s: %s", dir, strerror (errno));
     return -1;
@@ -139,12 +143,16 @@ static char *read_line (int fd) {
   return NULL;
 }
 
-json_t *supervisor_request (const char *op, json_t *fields, char *code, size_t code_size, char *msg, size_t msg_size) {
+json_t *supervisor_request (const char *op, json_t *fields, bool start, char *code, size_t code_size, char *msg, size_t msg_size) {
   snprintf (code, code_size, "UNAVAILABLE");
-  int fd = connect_or_start (msg, msg_size);
-  if (fd < 0) return NULL;
+  int fd = connect_or_start (start, msg, msg_size);
+  if (fd < 0) {
+    json_decref (fields);
+    return NULL;
+  }
   json_t *request = json_pack ("{s:i, s:i, s:s}", "v", 1, "id", 1, "op", op);
   json_object_update (request, fields);
+  json_decref (fields);
   char *text = json_dumps (request, JSON_COMPACT);
   json_decref (request);
   json_t *result = NULL;
