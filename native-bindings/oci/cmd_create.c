@@ -157,9 +157,11 @@ int cmd_create (int argc, char **argv) {
   }
 
   // 3. The served root: a write-through bind of root.path over FUSE, held by the supervisor.
+  // NOTE: served read-write even for root.readonly: missing mount destinations (podman's file binds)
+  // are made inside it first; setup_rootfs_enter then makes the container's / read-only.
   reply = supervisor_request ("oci-create",
                               json_pack ("{s:{s:s, s:s, s:s, s:s, s:b, s:b}}", "oci", "root", g.root, "id", id, "bundle", spec.bundle, "rootfs",
-                                         spec.root_path, "readonly", spec.root_readonly, "jail", spec.jail),
+                                         spec.root_path, "readonly", false, "jail", spec.jail),
                               true, code, sizeof code, msg, sizeof msg);
   const char *mountpoint = json_string_value (json_object_get (reply, "root"));
   const char *name = json_string_value (json_object_get (reply, "name"));

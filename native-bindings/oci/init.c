@@ -5,10 +5,11 @@
 // NOTE: the init's steps, in order (runtime-spec's lifecycle; hooks at their points):
 //   1. (child) fds past the kept ones made close-on-exec; namespaces joined by path, a new user
 //      namespace (maps written by create), the other new ones; fork → the init
-//   2. exec.fifo opened (read end, non-blocking: the start barrier)
-//   3. create runs prestart/createRuntime hooks (runtime namespace), then the init runs
-//      createContainer hooks (container namespaces, before pivot_root)
-//   4. setup_rootfs: mounts, devices, masks, sysctl, pivot_root (spec.c/setup.c)
+//   (exec.fifo's read end is opened before, while still host root: the start barrier)
+//   2. create runs prestart/createRuntime hooks (runtime namespace)
+//   3. setup_rootfs_prepare: mounts, devices, sysctl, hostname (setup.c)
+//   4. createContainer hooks (container namespaces, after the mounts, before pivot_root), then
+//      setup_rootfs_enter: pivot_root, masks, read-only paths, root.readonly
 //   5. with a terminal: a pty from the container's devpts; the master goes to create, the slave
 //      becomes the controlling terminal, fds 0-2 and /dev/console
 //   6. args[0] found with the container's PATH (create fails when it is not there)
@@ -107,21 +108,15 @@ __attribute__((noreturn)) static void exec_process (const struct oci_process *p,
   _exit (err == ENOENT ? 127 : 126);
 }
 
-__attribute__((noreturn)) static void run_init (const struct init_args *a) {
+__attribute__((noreturn)) static void run_init (const struct init_args *a, int fifo) {
   struct oci_error e = { 0 };
   struct sync_msg m;
-  char fifo_path[4096], exe[4096];
-  snprintf (fifo_path, sizeof fifo_path, "%s/exec.fifo", a->state_dir);
-  // NOTE: a reader with no writer yet: poll() waits until `start` opens and writes (no /proc needed).
-  int fifo = open (fifo_path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-  if (fifo < 0) {
-    oci_fail (&e, errno, "cannot open %s: %s", fifo_path, strerror (errno));
-    child_fail (a->sync, &e);
-  }
+  char exe[4096];
   if (sync_send (a->sync, SYNC_HOOKS, 0, NULL) < 0 || sync_recv (a->sync, &m, NULL) <= 0 || m.type != SYNC_GO) _exit (1);
   json_t *state = init_state (a, m.value);
+  if (setup_rootfs_prepare (a->spec, a->mountpoint, &e) < 0) child_fail (a->sync, &e);
   if (hooks_run (a->spec->document, "createContainer", state, &e) < 0) child_fail (a->sync, &e);
-  if (setup_rootfs (a->spec, a->mountpoint, a->no_pivot, &e) < 0) child_fail (a->sync, &e);
+  if (setup_rootfs_enter (a->spec, a->mountpoint, a->no_pivot, &e) < 0) child_fail (a->sync, &e);
   prepare_process (a, exe, sizeof exe);
   sync_send (a->sync, SYNC_READY, 0, NULL);
   close (a->sync);
@@ -151,15 +146,24 @@ static void close_others (int keep) {
 void init_create_child (const struct init_args *a) {
   struct oci_error e = { 0 };
   struct sync_msg m;
+  char fifo_path[4096];
   close_others (a->keep_fds);
   if (sync_recv (a->sync, &m, NULL) <= 0 || m.type != SYNC_GO) _exit (1);
+  // NOTE: opened while still host root (the state dir is 0700): a read end with no writer yet, so
+  // the init's poll() waits until `start` opens it and writes; no path is needed after pivot_root.
+  snprintf (fifo_path, sizeof fifo_path, "%s/exec.fifo", a->state_dir);
+  int fifo = open (fifo_path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fifo < 0) {
+    oci_fail (&e, errno, "cannot open %s: %s", fifo_path, strerror (errno));
+    child_fail (a->sync, &e);
+  }
   if (ns_enter_for_create (a->spec, a->sync, &e) < 0) child_fail (a->sync, &e);
   pid_t init = fork ();
   if (init < 0) {
     oci_fail (&e, errno, "cannot fork the container's init: %s", strerror (errno));
     child_fail (a->sync, &e);
   }
-  if (init == 0) run_init (a);
+  if (init == 0) run_init (a, fifo);
   sync_send (a->sync, SYNC_INIT_PID, init, NULL);
   _exit (0);
 }
