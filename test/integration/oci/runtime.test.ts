@@ -2,10 +2,10 @@
 // conmon and containerd's shim drive it: from a subreaper, with a private --root, the supervisor's
 // oci-* requests answered by a stand-in (the real one is in supervisor.test.ts beside this).
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
-import { fuseUnavailable, tempDir } from '../../helpers/fuse.js';
+import { fuseUnavailable, fusejail, tempDir } from '../../helpers/fuse.js';
 import { type Bundle, bundle } from '../../helpers/oci-bundle.js';
 import { type Runtime, createFromSubreaper, runtime, standInSupervisor } from '../../helpers/oci-runtime.js';
 
@@ -244,4 +244,109 @@ t.test('routing: OCI-only verbs and flags go to C, the rest to the Node CLI', { 
   t.match((await rt.bare(['ps', '--format', 'json', 'nobody'])).stderr, 'does not exist', 'ps --format is the OCI ps');
   t.match((await rt.bare(['--root=' + rt.root, 'kill', 'nobody'])).stderr, 'does not exist', '--flag=value is read too');
   t.match((await rt.bare(['kill', 'nobody'])).stderr, /no container|not found|nobody/i, 'kill without OCI signs is the Node CLI’s');
+});
+
+t.test('hooks run at their points with the state on stdin', { skip }, async (t) => {
+  const rt = runtime(t);
+  await standInSupervisor(t, rt.stateDir);
+  const dir = tempDir('hooks');
+  t.teardown(() => import('node:fs').then((fs) => fs.rmSync(dir, { recursive: true, force: true })));
+  const hook = (name: string) => ({ path: '/bin/sh', args: ['sh', '-c', `cat > ${dir}/${name}.json`] });
+  const b = bundle(t, {
+    args: ['sh', '-c', 'cat /hooks/startContainer.json >/dev/null && echo started-hook-seen'],
+    override: {
+      hooks: {
+        prestart: [hook('prestart')],
+        createRuntime: [hook('createRuntime')],
+        createContainer: [hook('createContainer')],
+        // NOTE: startContainer runs inside the container, after pivot_root: it writes into a bind.
+        startContainer: [{ path: '/bin/sh', args: ['sh', '-c', 'cat > /hooks/startContainer.json'] }],
+        poststart: [hook('poststart')],
+        poststop: [hook('poststop')],
+      },
+    },
+  });
+  (b.config.mounts as unknown[]).push({ destination: '/hooks', type: 'bind', source: dir, options: ['rbind', 'rw'] });
+  b.save();
+  const c = await started(t, rt, b, 'hooked');
+  const exited = await c.exited;
+  t.equal(exited.stdout, 'started-hook-seen\n', 'startContainer ran inside the container before its process');
+  const read = (name: string) => JSON.parse(readFileSync(join(dir, `${name}.json`), 'utf8')) as Record<string, unknown>;
+  for (const name of ['prestart', 'createRuntime', 'createContainer']) t.match(read(name), { id: 'hooked', status: 'creating', pid: c.pid, bundle: b.dir }, name);
+  t.match(read('poststart'), { id: 'hooked', status: 'running', pid: c.pid }, 'poststart');
+  t.equal(existsSync(join(dir, 'poststop.json')), false, 'poststop waits for delete');
+  t.equal((await rt.oci(['delete', 'hooked'])).status, 0);
+  t.match(read('poststop'), { id: 'hooked', status: 'stopped' }, 'poststop ran at delete');
+});
+
+t.test('resources: memory and pids limits in the container’s cgroup', { skip }, async (t) => {
+  const rt = runtime(t);
+  await standInSupervisor(t, rt.stateDir);
+  const b = bundle(t, { args: ['sleep', '100'] });
+  (b.config.linux as Record<string, unknown>).resources = { memory: { limit: 64 * 2 ** 20 }, pids: { limit: 50 }, cpu: { quota: 50000, period: 100000 } };
+  b.save();
+  const c = await started(t, rt, b, 'limited');
+  const cgroup = readFileSync(`/proc/${c.pid}/cgroup`, 'utf8');
+  const v1 = /^\d+:(?:[^:]*,)?pids(?:,[^:]*)?:(.*)$/m.exec(cgroup);
+  if (v1) {
+    t.equal(readFileSync(`/sys/fs/cgroup/pids${v1[1]}/pids.max`, 'utf8').trim(), '50');
+    const memory = /^\d+:(?:[^:]*,)?memory(?:,[^:]*)?:(.*)$/m.exec(cgroup)![1];
+    t.equal(readFileSync(`/sys/fs/cgroup/memory${memory}/memory.limit_in_bytes`, 'utf8').trim(), String(64 * 2 ** 20));
+    const cpu = /^\d+:(?:[^:]*,)?cpu(?:,[^:]*)?:(.*)$/m.exec(cgroup)![1];
+    t.equal(readFileSync(`/sys/fs/cgroup/cpu${cpu}/cpu.cfs_quota_us`, 'utf8').trim(), '50000');
+  } else {
+    const path = /^0::(.*)$/m.exec(cgroup)![1];
+    t.equal(readFileSync(`/sys/fs/cgroup${path}/pids.max`, 'utf8').trim(), '50');
+    t.equal(readFileSync(`/sys/fs/cgroup${path}/memory.max`, 'utf8').trim(), String(64 * 2 ** 20));
+    t.equal(readFileSync(`/sys/fs/cgroup${path}/cpu.max`, 'utf8').trim(), '50000 100000');
+  }
+  t.equal((await rt.oci(['delete', '--force', 'limited'])).status, 0);
+  t.equal((await c.exited).status, -9);
+});
+
+t.test('a new user namespace with its maps; the jail annotation; fds passed with --preserve-fds', { skip }, async (t) => {
+  const rt = runtime(t);
+  await standInSupervisor(t, rt.stateDir);
+  const b = bundle(t, { args: ['sh', '-c', 'cat /proc/self/uid_map /proc/self/gid_map; id -u; grep -E "^(NoNewPrivs|Seccomp|CapEff):" /proc/self/status'] });
+  const linux = b.config.linux as Record<string, unknown[]>;
+  linux.namespaces!.push({ type: 'user' });
+  linux.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+  linux.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+  b.save();
+  // NOTE: container root (host uid 100000) must reach the rootfs, as with runc.
+  chmodSync(b.dir, 0o755);
+  const userns = await started(t, rt, b, 'userns');
+  const out = (await userns.exited).stdout.split('\n').map((l) => l.trim().replace(/\s+/g, ' '));
+  t.same(out.slice(0, 3), ['0 100000 65536', '0 100000 65536', '0'], 'container root is host uid 100000');
+
+  delete linux.uidMappings;
+  delete linux.gidMappings;
+  linux.namespaces = linux.namespaces!.filter((n) => (n as { type: string }).type !== 'user');
+  (b.config.process as Record<string, unknown>).noNewPrivileges = false;
+  b.config.annotations = { 'run.fusejail.jail': 'true' };
+  b.save();
+  const jailed = await started(t, rt, b, 'jailed');
+  const status = (await jailed.exited).stdout;
+  t.match(status, /^NoNewPrivs:\s+1$/m, 'the jail sets no_new_privs although the config does not');
+  t.match(status, /^Seccomp:\s+2$/m, 'and its seccomp filter');
+  t.match(status, /^CapEff:\s+0+$/m, 'and no capabilities');
+
+  (b.config.process as Record<string, unknown>).args = ['sleep', '100'];
+  delete b.config.annotations;
+  b.save();
+  const c = await started(t, rt, b, 'fds');
+  const processFile = join(b.dir, 'process.json');
+  writeFileSync(processFile, JSON.stringify({ user: { uid: 0, gid: 0 }, args: ['sh', '-c', 'echo through-fd-3 >&3'], env: ['PATH=/bin'], cwd: '/' }));
+  const child = spawn('/usr/bin/env', ['-u', 'NODE_OPTIONS', fusejail, '--root', rt.root, 'exec', '--preserve-fds', '1', '--process', processFile, 'fds'], {
+    env: rt.env,
+    stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
+  });
+  let extra = '';
+  (child.stdio[3] as NodeJS.ReadableStream).on('data', (d: Buffer) => (extra += d.toString()));
+  const code = await new Promise((r) => child.on('exit', r));
+  await new Promise((r) => setTimeout(r, 100));
+  t.equal(code, 0);
+  t.equal(extra, 'through-fd-3\n', 'fd 3 reached the process');
+  t.equal((await rt.oci(['delete', '--force', 'fds'])).status, 0);
+  await c.exited;
 });
