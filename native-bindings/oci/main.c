@@ -7,8 +7,9 @@
 //   2. verbs only the OCI runtime has (create start state delete features spec list pause resume
 //      update checkpoint restore) → OCI;
 //   3. exec/ps/kill/events, which the Node CLI has too → OCI when an OCI-only option is present
-//      (exec --process, ps --format, kill --all) or their ID names a container in the default OCI
-//      root; else Node;
+//      (exec --process, ps --format, kill --all, events --stats/--interval) or (exec/ps/kill) their
+//      ID names a container in the default OCI root; else Node. `events NAME` of an OCI container
+//      stays Node's: the OCI runtime has no events, and the supervisor's list its launches;
 //   4. a verb of the Node CLI, no verb, --help, --version → Node; any other verb → exit 1.
 #include <errno.h>
 #include <limits.h>
@@ -195,8 +196,10 @@ int main (int argc, char **argv) {
   if (fn && node) {
     bool oci_only = (strcmp (verb, "exec") == 0 && has_option (vargc, vargv, "--process", 'p')) ||
                     (strcmp (verb, "ps") == 0 && has_option (vargc, vargv, "--format", 'f')) ||
-                    (strcmp (verb, "kill") == 0 && has_option (vargc, vargv, "--all", 'a'));
-    if (!oci_flag && !oci_only && !names_oci_container (vargc, vargv)) return exec_node (argc, argv);
+                    (strcmp (verb, "kill") == 0 && has_option (vargc, vargv, "--all", 'a')) ||
+                    (strcmp (verb, "events") == 0 && (has_option (vargc, vargv, "--stats", 0) || has_option (vargc, vargv, "--interval", 0)));
+    bool by_id = strcmp (verb, "events") != 0 && names_oci_container (vargc, vargv);
+    if (!oci_flag && !oci_only && !by_id) return exec_node (argc, argv);
   } else if (!fn) {
     if (node && !oci_flag) return exec_node (argc, argv);
     return fail ("unknown command %s (see fusejail --help)", verb);

@@ -1,7 +1,7 @@
 // Test helper: drive bin/fusejail's OCI verbs as podman and containerd do: from a subreaper that
 // waits for the container's init, with a private --root, and a stand-in supervisor when asked.
 import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { type Server, type Socket, createServer } from 'node:net';
 import { join } from 'node:path';
 import { asUser, fusejail, tempDir } from './fuse.js';
@@ -116,6 +116,8 @@ export function runtime(t: Teardown): Runtime {
       ids = (JSON.parse((await rt.oci(['list', '--format', 'json'])).stdout) as { id: string }[]).map((s) => s.id);
     } catch {}
     for (const id of ids) await rt.oci(['delete', '--force', id]);
+    // NOTE: a real supervisor (started by the Node CLI or by create) leaves a pid file; the stand-in none.
+    if (existsSync(join(stateDir, 'supervisor.pid'))) await rt.bare(['daemon', '--stop']);
     rmSync(dir, { recursive: true, force: true });
   });
   return rt;
