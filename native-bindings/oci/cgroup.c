@@ -155,20 +155,18 @@ static int mkdir_p (const char *dir) {
   return mkdir (path, 0755) < 0 && errno != EEXIST ? -1 : 0;
 }
 
-/** v2: the controllers enabled on the way down (every ancestor below the mount point). */
+/**
+ * v2: memory, cpu and pids enabled in every ancestor's subtree_control on the way down (an
+ * ancestor above the hierarchy's mount point has no such file and is passed over).
+ */
 static void v2_enable (const char *dir) {
   char path[PATH_MAX];
   snprintf (path, sizeof path, "%s", dir);
-  char *last = strrchr (path, '/');
-  for (char *p = path + 1; p && p < last; p = strchr (p + 1, '/')) {
-    char saved = *p;
+  for (char *p = strchr (path + 1, '/'); p; p = strchr (p + 1, '/')) {
     *p = '\0';
     if (exists (path, "cgroup.subtree_control")) write_file (path, "cgroup.subtree_control", "+memory +cpu +pids", NULL);
-    *p = saved;
+    *p = '/';
   }
-  if (exists (path, "cgroup.subtree_control")) write_file (path, "cgroup.subtree_control", "+memory +cpu +pids", NULL);
-  *last = '\0';
-  if (exists (path, "cgroup.subtree_control")) write_file (path, "cgroup.subtree_control", "+memory +cpu +pids", NULL);
 }
 
 static int apply (const char *dir, const struct oci_resources *r, struct oci_error *e) {

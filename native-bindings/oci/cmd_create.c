@@ -25,7 +25,7 @@ static void undo (struct made *m, const char *id) {
     kill (m->init, SIGKILL);
     wait_gone (m->init, 5000);
   }
-  if (m->cgroups) cgroup_remove (m->cgroups);
+  cgroup_remove (m->cgroups);
   if (m->context_made) {
     char code[64], msg[1024];
     json_t *r = supervisor_request ("oci-delete", json_pack ("{s:{s:s, s:s}}", "oci", "root", g.root, "id", id), false, code, sizeof code, msg, sizeof msg);
@@ -171,10 +171,9 @@ int cmd_create (int argc, char **argv) {
   }
   made.context_made = true;
 
-  // 4. The cgroup.
-  if (!g.cgroups_disabled) {
-    if (!(made.cgroups = cgroup_dirs_for (&spec, id, &e)) || cgroup_create (made.cgroups, &spec.resources, &e) < 0) goto failed;
-  }
+  // 4. The cgroup (none with --cgroup-manager disabled: an empty list).
+  made.cgroups = g.cgroups_disabled ? json_array () : cgroup_dirs_for (&spec, id, &e);
+  if (!made.cgroups || cgroup_create (made.cgroups, &spec.resources, &e) < 0) goto failed;
   snprintf (path, sizeof path, "%s/exec.fifo", made.dir);
   if (mkfifo (path, 0600) < 0) {
     oci_fail (&e, errno, "cannot make %s: %s", path, strerror (errno));
@@ -200,7 +199,7 @@ int cmd_create (int argc, char **argv) {
   }
   close (sv[1]);
   sv[1] = -1;
-  if (made.cgroups && cgroup_join (made.cgroups, child, &e) < 0) {
+  if (cgroup_join (made.cgroups, child, &e) < 0) {
     kill (child, SIGKILL);
     waitpid (child, NULL, 0);
     goto failed;
@@ -225,7 +224,7 @@ int cmd_create (int argc, char **argv) {
   st.start_time = proc_start_time (made.init);
   st.owner = getuid ();
   st.annotations = spec.annotations;
-  st.cgroups = made.cgroups ? made.cgroups : json_array ();
+  st.cgroups = made.cgroups;
   if (state_save (&st) < 0) {
     oci_fail (&e, errno, "cannot write %s/state.json: %s", made.dir, strerror (errno));
     goto failed;
@@ -241,7 +240,6 @@ int cmd_create (int argc, char **argv) {
     goto failed;
   }
   json_decref (told);
-  if (!made.cgroups) json_decref (st.cgroups);
   json_decref (made.cgroups);
   json_decref (reply);
   close (sv[0]);

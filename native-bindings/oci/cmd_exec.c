@@ -45,112 +45,106 @@ static int follow (int sync, pid_t child, const char *console, pid_t *pid, struc
   }
 }
 
+struct exec_opts {
+  const char *pid_file, *console;
+  bool detach;
+  int keep;
+};
+
+/**
+ * Forks the process into the container; returns its exit status (without --detach; 128+N when
+ * killed by signal N), 0 once it runs (--detach), or -1 with e filled.
+ */
+static int exec_in (const struct oci_state *st, const struct oci_process *process, const json_t *seccomp, const struct exec_opts *o,
+                    struct oci_error *e) {
+  int sv[2];
+  // NOTE: waiting for a grandchild needs it to reparent to us.
+  if (!o->detach) prctl (PR_SET_CHILD_SUBREAPER, 1);
+  if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) return oci_fail (e, errno, "socketpair: %s", strerror (errno));
+  const char *jail = json_string_value (json_object_get (st->annotations, "run.fusejail.jail"));
+  struct init_args a = { .process = process, .seccomp = seccomp, .id = st->id, .state_dir = st->dir, .sync = sv[1], .keep_fds = o->keep,
+                         .jail = jail && strcmp (jail, "true") == 0 };
+  pid_t child = fork ();
+  if (child < 0) {
+    close (sv[0]);
+    close (sv[1]);
+    return oci_fail (e, errno, "fork: %s", strerror (errno));
+  }
+  if (child == 0) {
+    close (sv[0]);
+    init_exec_child (&a, st->pid);
+  }
+  close (sv[1]);
+  pid_t pid = 0;
+  int r = cgroup_join (st->cgroups, child, e);
+  if (r == 0) {
+    sync_send (sv[0], SYNC_GO, 0, NULL);
+    r = follow (sv[0], child, o->console, &pid, e);
+  }
+  close (sv[0]);
+  if (r < 0) {
+    if (!pid) kill (child, SIGKILL);
+    waitpid (child, NULL, 0);
+    return -1;
+  }
+  if (o->pid_file && write_pid_file (o->pid_file, pid) < 0) {
+    kill (pid, SIGKILL);
+    return oci_fail (e, errno, "--pid-file %s: %s", o->pid_file, strerror (errno));
+  }
+  if (o->detach) return 0;
+  // NOTE: the runtime only waits; it reaps whatever else reparents to it on the way.
+  for (int wstatus;;) {
+    pid_t w = waitpid (-1, &wstatus, 0);
+    if (w < 0 && errno == EINTR) continue;
+    if (w < 0) return oci_fail (e, errno, "exec: wait: %s", strerror (errno));
+    if (w == pid) return WIFEXITED (wstatus) ? WEXITSTATUS (wstatus) : 128 + WTERMSIG (wstatus);
+  }
+}
+
 int cmd_exec (int argc, char **argv) {
-  const char *process_file = NULL, *pid_file = NULL, *console = NULL, *preserve = NULL;
-  bool detach = false, tty = false;
+  const char *process_file = NULL, *preserve = NULL;
+  bool tty = false;
+  struct exec_opts o = { 0 };
   const struct opt opts[] = {
     { "process", 'p', true, &process_file, NULL },
-    { "pid-file", 0, true, &pid_file, NULL },
-    { "console-socket", 0, true, &console, NULL },
+    { "pid-file", 0, true, &o.pid_file, NULL },
+    { "console-socket", 0, true, &o.console, NULL },
     { "preserve-fds", 0, true, &preserve, NULL },
-    { "detach", 'd', false, NULL, &detach },
+    { "detach", 'd', false, NULL, &o.detach },
     { "tty", 't', false, NULL, &tty },
     { 0 },
   };
   if (wants_help (argc, argv)) return usage (), 0;
   char **pos;
-  int npos, keep;
+  int npos;
   if (parse_opts (argc, argv, opts, &pos, &npos) < 0) return 1;
   if (!process_file) return fail ("exec needs --process FILE (fusejail does not take the command on the line)");
   if (npos != 1) return fail ("exec needs exactly one container id");
-  if (kept_fds (preserve, &keep) < 0) return fail ("--preserve-fds must be a number, not %s", preserve);
+  if (kept_fds (preserve, &o.keep) < 0) return fail ("--preserve-fds must be a number, not %s", preserve);
   struct oci_state st;
   if (load_container (1, pos, "exec", &st) < 0) return 1;
-  struct oci_process process;
-  struct oci_error e = { 0 };
-  int status = 1, sv[2] = { -1, -1 };
-  json_t *config = NULL;
   if (state_status (&st) == ST_STOPPED) {
     state_free (&st);
     return fail ("container not running");
   }
+  struct oci_process process;
+  struct oci_error e = { 0 };
   if (spec_load_process (process_file, &process, &e) < 0) {
     state_free (&st);
     return fail ("%s", e.message);
   }
   if (tty) process.terminal = true;
-  if (process.terminal && !console) {
-    oci_fail (&e, EINVAL, "a terminal needs --console-socket");
-    goto out;
+  int status = -1;
+  if (process.terminal && !o.console) oci_fail (&e, EINVAL, "a terminal needs --console-socket");
+  else {
+    // NOTE: the container's seccomp from create's copy of config.json (edits since do not count).
+    char path[PATH_MAX];
+    snprintf (path, sizeof path, "%s/config.json", st.dir);
+    json_t *config = json_load_file (path, 0, NULL);
+    status = exec_in (&st, &process, json_object_get (json_object_get (config, "linux"), "seccomp"), &o, &e);
+    json_decref (config);
   }
-  char path[PATH_MAX];
-  snprintf (path, sizeof path, "%s/config.json", st.dir);
-  config = json_load_file (path, 0, NULL);
-  const json_t *seccomp = json_object_get (json_object_get (config, "linux"), "seccomp");
-  // NOTE: waiting for a grandchild needs it to reparent to us.
-  if (!detach) prctl (PR_SET_CHILD_SUBREAPER, 1);
-  if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
-    oci_fail (&e, errno, "socketpair: %s", strerror (errno));
-    goto out;
-  }
-  struct init_args a = { .process = &process, .seccomp = seccomp, .id = st.id, .state_dir = st.dir, .sync = sv[1], .keep_fds = keep,
-                         .jail = json_is_string (json_object_get (st.annotations, "run.fusejail.jail")) &&
-                                 strcmp (json_string_value (json_object_get (st.annotations, "run.fusejail.jail")), "true") == 0 };
-  pid_t child = fork ();
-  if (child < 0) {
-    oci_fail (&e, errno, "fork: %s", strerror (errno));
-    goto out;
-  }
-  if (child == 0) {
-    close (sv[0]);
-    init_exec_child (&a, st.pid);
-  }
-  close (sv[1]);
-  sv[1] = -1;
-  if (cgroup_join (st.cgroups, child, &e) < 0) {
-    kill (child, SIGKILL);
-    waitpid (child, NULL, 0);
-    goto out;
-  }
-  sync_send (sv[0], SYNC_GO, 0, NULL);
-  pid_t pid = 0;
-  if (follow (sv[0], child, console, &pid, &e) < 0) {
-    if (!pid) {
-      kill (child, SIGKILL);
-      waitpid (child, NULL, 0);
-    }
-    goto out;
-  }
-  if (pid_file && write_pid_file (pid_file, pid) < 0) {
-    oci_fail (&e, errno, "--pid-file %s: %s", pid_file, strerror (errno));
-    kill (pid, SIGKILL);
-    goto out;
-  }
-  if (detach) {
-    status = 0;
-    goto out;
-  }
-  close (sv[0]);
-  sv[0] = -1;
-  // NOTE: signals for the process reach it; the runtime only waits (and reaps what reparents to it).
-  for (int wstatus;;) {
-    pid_t r = waitpid (-1, &wstatus, 0);
-    if (r < 0 && errno == EINTR) continue;
-    if (r < 0) {
-      oci_fail (&e, errno, "exec: wait: %s", strerror (errno));
-      break;
-    }
-    if (r != pid) continue;
-    status = WIFEXITED (wstatus) ? WEXITSTATUS (wstatus) : 128 + WTERMSIG (wstatus);
-    e.message[0] = '\0';
-    break;
-  }
-out:
   process_free (&process);
-  if (sv[0] >= 0) close (sv[0]);
-  if (sv[1] >= 0) close (sv[1]);
-  json_decref (config);
   state_free (&st);
-  if (status == 1 && e.message[0]) return fail ("%s", e.message);
-  return status;
+  return status < 0 ? fail ("%s", e.message) : status;
 }

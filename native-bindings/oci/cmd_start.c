@@ -33,7 +33,6 @@ int cmd_start (int argc, char **argv) {
     state_free (&st);
     return fail ("cannot start container %s: %s", argv[0], errno == ENXIO ? "container not running" : strerror (errno));
   }
-  unlink (fifo);
   ssize_t n = write (fd, "0", 1);
   int err = errno;
   close (fd);
@@ -41,6 +40,8 @@ int cmd_start (int argc, char **argv) {
     state_free (&st);
     return fail ("cannot start container %s: %s", argv[0], strerror (err));
   }
+  // NOTE: without the fifo the status reads "running" from now on.
+  unlink (fifo);
   char config_path[PATH_MAX];
   snprintf (config_path, sizeof config_path, "%s/config.json", st.dir);
   json_t *config = json_load_file (config_path, 0, NULL);

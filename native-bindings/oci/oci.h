@@ -120,7 +120,15 @@ int send_fd (int sock, int fd, const void *data, size_t len);
 int recv_fd (int sock, int *fd, void *data, size_t len);
 
 // sync.c: the channel between a verb and the processes it forks (SOCK_SEQPACKET, fixed messages).
-enum sync_type { SYNC_GO = 1, SYNC_USERMAP, SYNC_INIT_PID, SYNC_HOOKS, SYNC_PTY, SYNC_READY, SYNC_ERROR };
+enum sync_type {
+  SYNC_GO = 1,    // verb → child: go on (first: the child is in the cgroup; create: value = the init's host pid)
+  SYNC_USERMAP,   // child → verb: in a new user namespace, write its uid/gid maps
+  SYNC_INIT_PID,  // child → verb: value = the grandchild's host pid (the init, the exec'd process)
+  SYNC_HOOKS,     // init → create: in the namespaces; run prestart/createRuntime, then GO
+  SYNC_PTY,       // init/process → verb: the pty master (passed fd), message = the slave's name
+  SYNC_READY,     // init → create: waiting at the start barrier
+  SYNC_ERROR,     // any → verb: value = errno, message = what failed
+};
 struct sync_msg {
   int type;
   int value;
