@@ -28,7 +28,7 @@ static void undo (struct made *m, const char *id) {
   cgroup_remove (m->cgroups);
   if (m->context_made) {
     char code[64], msg[1024];
-    json_t *r = supervisor_request ("oci-delete", json_pack ("{s:{s:s, s:s}}", "oci", "root", g.root, "id", id), false, code, sizeof code, msg, sizeof msg);
+    json_t *r = supervisor_request (supervisor_dir (), "oci-delete", json_pack ("{s:{s:s, s:s}}", "oci", "root", g.root, "id", id), false, code, sizeof code, msg, sizeof msg);
     if (!r) oci_warn ("could not release the container's root: %s", msg);
     json_decref (r);
   }
@@ -159,7 +159,7 @@ int cmd_create (int argc, char **argv) {
   // 3. The served root: a write-through bind of root.path over FUSE, held by the supervisor.
   // NOTE: served read-write even for root.readonly: missing mount destinations (podman's file binds)
   // are made inside it first; setup_rootfs_enter then makes the container's / read-only.
-  reply = supervisor_request ("oci-create",
+  reply = supervisor_request (supervisor_dir (), "oci-create",
                               json_pack ("{s:{s:s, s:s, s:s, s:s, s:b, s:b}}", "oci", "root", g.root, "id", id, "bundle", spec.bundle, "rootfs",
                                          spec.root_path, "readonly", false, "jail", spec.jail),
                               true, code, sizeof code, msg, sizeof msg);
@@ -219,6 +219,7 @@ int cmd_create (int argc, char **argv) {
   snprintf (st.bundle, sizeof st.bundle, "%s", spec.bundle);
   snprintf (st.rootfs, sizeof st.rootfs, "%s", spec.root_path);
   snprintf (st.supervisor_name, sizeof st.supervisor_name, "%s", name);
+  snprintf (st.supervisor_dir, sizeof st.supervisor_dir, "%s", supervisor_dir ());
   rfc3339_now (st.created, sizeof st.created);
   st.pid = made.init;
   st.start_time = proc_start_time (made.init);
@@ -233,7 +234,7 @@ int cmd_create (int argc, char **argv) {
     oci_fail (&e, errno, "--pid-file %s: %s", pid_file, strerror (errno));
     goto failed;
   }
-  json_t *told = supervisor_request ("oci-started", json_pack ("{s:{s:s, s:s}, s:I}", "oci", "root", g.root, "id", id, "pid", (json_int_t) made.init),
+  json_t *told = supervisor_request (supervisor_dir (), "oci-started", json_pack ("{s:{s:s, s:s}, s:I}", "oci", "root", g.root, "id", id, "pid", (json_int_t) made.init),
                                      false, code, sizeof code, msg, sizeof msg);
   if (!told) {
     oci_fail (&e, EIO, "the supervisor did not take the container's pid: %s", msg);

@@ -52,7 +52,7 @@ int cmd_delete (int argc, char **argv) {
   if (hooks_run (config, "poststop", state, &e) < 0) oci_warn ("%s", e.message);
   json_decref (state);
   json_decref (config);
-  json_t *r = supervisor_request ("oci-delete", json_pack ("{s:{s:s, s:s}}", "oci", "root", g.root, "id", st.id), false, code, sizeof code, msg, sizeof msg);
+  json_t *r = supervisor_request (st.supervisor_dir[0] ? st.supervisor_dir : supervisor_dir (), "oci-delete", json_pack ("{s:{s:s, s:s}}", "oci", "root", g.root, "id", st.id), false, code, sizeof code, msg, sizeof msg);
   if (!r && strcmp (code, "NOT_FOUND") != 0 && strcmp (code, "UNAVAILABLE") != 0) oci_warn ("the supervisor could not release container %s's root: %s", st.id, msg);
   json_decref (r);
   cgroup_remove (st.cgroups);

@@ -52,6 +52,7 @@ struct oci_state {
   char rootfs[4096];
   char created[64];        // RFC 3339
   char supervisor_name[256];
+  char supervisor_dir[4096];  // the supervisor's state dir create talked to (podman calls delete without create's env)
   json_t *cgroups;         // the container's cgroup directories (one per v1 hierarchy, or v2's); [] when none
   pid_t pid;               // the init's host pid
   unsigned long long start_time;  // /proc/<pid>/stat field 22
@@ -88,7 +89,10 @@ int signal_init (const struct oci_state *st, int sig);
  * (new ref), or NULL with code and msg set. With start, a supervisor is started when none answers;
  * else code is "UNAVAILABLE" (nothing of ours can be held by a supervisor that is not running).
  */
-json_t *supervisor_request (const char *op, json_t *fields, bool start, char *code, size_t code_size, char *msg, size_t msg_size);
+json_t *supervisor_request (const char *dir, const char *op, json_t *fields, bool start, char *code, size_t code_size, char *msg,
+                            size_t msg_size);
+/** $FUSEJAIL_STATE_DIR, else /run/fusejail: where create finds the supervisor. */
+const char *supervisor_dir (void);
 /** The checkout holding this binary (<checkout>/bin/fusejail, links resolved). */
 int checkout_dir (char *out, size_t size);
 

@@ -110,6 +110,7 @@ int state_load (const char *id, struct oci_state *st) {
   copy_string (st->rootfs, sizeof st->rootfs, o, "rootfs");
   copy_string (st->created, sizeof st->created, o, "created");
   copy_string (st->supervisor_name, sizeof st->supervisor_name, o, "supervisorName");
+  copy_string (st->supervisor_dir, sizeof st->supervisor_dir, o, "supervisorDir");
   st->cgroups = json_incref (json_object_get (o, "cgroups"));
   if (!st->cgroups) st->cgroups = json_array ();
   st->pid = (pid_t) json_integer_value (json_object_get (o, "pid"));
@@ -122,8 +123,8 @@ int state_load (const char *id, struct oci_state *st) {
 }
 
 int state_save (const struct oci_state *st) {
-  json_t *o = json_pack ("{s:s, s:s, s:s, s:s, s:s, s:O, s:I, s:I, s:I, s:O}", "id", st->id, "bundle", st->bundle, "rootfs", st->rootfs,
-                         "created", st->created, "supervisorName", st->supervisor_name, "cgroups", st->cgroups, "pid", (json_int_t) st->pid,
+  json_t *o = json_pack ("{s:s, s:s, s:s, s:s, s:s, s:s, s:O, s:I, s:I, s:I, s:O}", "id", st->id, "bundle", st->bundle, "rootfs", st->rootfs,
+                         "created", st->created, "supervisorName", st->supervisor_name, "supervisorDir", st->supervisor_dir, "cgroups", st->cgroups, "pid", (json_int_t) st->pid,
                          "startTime", (json_int_t) st->start_time, "owner", (json_int_t) st->owner, "annotations", st->annotations);
   if (!o) return errno = ENOMEM, -1;
   char path[PATH_MAX], tmp[PATH_MAX];

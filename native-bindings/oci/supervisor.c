@@ -31,7 +31,7 @@ int checkout_dir (char *out, size_t size) {
   return 0;
 }
 
-static const char *state_dir (void) {
+const char *supervisor_dir (void) {
   const char *dir = getenv ("FUSEJAIL_STATE_DIR");
   return dir && *dir ? dir : "/run/fusejail";
 }
@@ -79,8 +79,7 @@ static int start_supervisor (const char *dir) {
   return 0;
 }
 
-static int connect_or_start (bool start, char *msg, size_t msg_size) {
-  const char *dir = state_dir ();
+static int connect_or_start (const char *dir, bool start, char *msg, size_t msg_size) {
   char path[PATH_MAX];
   snprintf (path, sizeof path, "%s/supervisor.sock", dir);
   int fd = try_connect (path);
@@ -143,9 +142,10 @@ static char *read_line (int fd) {
   return NULL;
 }
 
-json_t *supervisor_request (const char *op, json_t *fields, bool start, char *code, size_t code_size, char *msg, size_t msg_size) {
+json_t *supervisor_request (const char *dir, const char *op, json_t *fields, bool start, char *code, size_t code_size, char *msg,
+                            size_t msg_size) {
   snprintf (code, code_size, "UNAVAILABLE");
-  int fd = connect_or_start (start, msg, msg_size);
+  int fd = connect_or_start (dir, start, msg, msg_size);
   if (fd < 0) {
     json_decref (fields);
     return NULL;

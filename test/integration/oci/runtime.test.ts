@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import t from 'tap';
 import { fuseUnavailable, fusejail, tempDir } from '../../helpers/fuse.js';
 import { type Bundle, bundle } from '../../helpers/oci-bundle.js';
-import { type Runtime, createFromSubreaper, runtime, standInSupervisor } from '../../helpers/oci-runtime.js';
+import { type Runtime, createFromSubreaper, runProgram, runtime, standInSupervisor } from '../../helpers/oci-runtime.js';
 
 const skip = fuseUnavailable();
 
@@ -56,9 +56,12 @@ t.test('create, state created, start, output, state stopped, delete: nothing lef
   t.equal(stopped.status, 'stopped');
   t.equal(stopped.pid, 0, 'a stopped container has pid 0, as in runc');
   t.equal((await rt.oci(['start', 'life'])).status, 1, 'a stopped container cannot start again');
-  const del = await rt.oci(['delete', 'life']);
+  // NOTE: podman runs delete itself, without the environment it gave conmon for create.
+  const bareEnv = { ...rt.env };
+  delete bareEnv.FUSEJAIL_STATE_DIR;
+  const del = await runProgram(fusejail, ['--root', rt.root, 'delete', 'life'], bareEnv);
   t.equal(del.status, 0, `delete exits 0 ${del.stderr}`);
-  t.same(sup.requests.map((r) => r.op), ['oci-create', 'oci-started', 'oci-delete'], 'the supervisor was asked for the root, told the pid, then released');
+  t.same(sup.requests.map((r) => r.op), ['oci-create', 'oci-started', 'oci-delete'], 'the supervisor create used was asked for the root, told the pid, then released');
   // NOTE: served read-write: setup.c makes the container's / read-only after creating missing mount points.
   t.same(sup.requests[0]!.oci, { root: rt.root, id: 'life', bundle: b.dir, rootfs: b.rootfs, readonly: false, jail: false });
   t.equal(sup.requests[1]!.pid, pid);
