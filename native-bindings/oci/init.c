@@ -85,19 +85,34 @@ static void prepare_process (const struct init_args *a, char *exe, size_t exe_si
     setsid ();
   if (find_executable (a->process->args[0], a->process->env, exe, exe_size, &e) < 0) child_fail (a->sync, &e);
   if (!a->no_new_keyring) syscall (SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL);
-  if (setup_process (a->process, a->seccomp, &e) < 0) child_fail (a->sync, &e);
+  const struct oci_process *process = a->process;
 #ifdef OCI_JAIL
+  // NOTE: fusejail's jail, as the launcher applies it: the bounding set emptied while the
+  // capability to do so is still held (the process keeps none in the end, so its own sets are
+  // emptied too: an inheritable set may not outgrow the bounding one), then after the process's
+  // own setup: no capabilities, no_new_privs, the jail's seccomp filter.
+  struct oci_process jailed;
+  struct failure f = { 0 };
   if (a->jail) {
-    struct failure f = { 0 };
-    if (jail_apply (&f) < 0) {
+    jailed = *a->process;
+    for (int set = 0; set < 5; set++) jailed.caps[set] = 0;
+    jailed.has_capabilities = true;
+    process = &jailed;
+    if (jail_drop_bounding (&f) < 0) {
       oci_fail (&e, f.err, "jail: %s: %s", f.stage, f.message);
       child_fail (a->sync, &e);
     }
   }
 #endif
+  if (setup_process (process, a->seccomp, &e) < 0) child_fail (a->sync, &e);
+#ifdef OCI_JAIL
+  if (a->jail && jail_apply (&f) < 0) {
+    oci_fail (&e, f.err, "jail: %s: %s", f.stage, f.message);
+    child_fail (a->sync, &e);
+  }
+#endif
 }
 
-/** execve; a failure is told on sync when it is still open, else on stderr (after start). */
 __attribute__((noreturn)) static void exec_process (const struct oci_process *p, const char *exe, int sync) {
   execve (exe, p->args, p->env);
   int err = errno;

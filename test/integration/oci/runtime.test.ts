@@ -310,7 +310,7 @@ t.test('resources: memory and pids limits in the container’s cgroup', { skip }
 t.test('a new user namespace with its maps; the jail annotation; fds passed with --preserve-fds', { skip }, async (t) => {
   const rt = runtime(t);
   await standInSupervisor(t, rt.stateDir);
-  const b = bundle(t, { args: ['sh', '-c', 'cat /proc/self/uid_map /proc/self/gid_map; id -u; grep -E "^(NoNewPrivs|Seccomp|CapEff):" /proc/self/status'] });
+  const b = bundle(t, { args: ['sh', '-c', 'cat /proc/self/uid_map /proc/self/gid_map; id -u; grep -E "^(NoNewPrivs|Seccomp|CapEff|CapBnd):" /proc/self/status'] });
   const linux = b.config.linux as Record<string, unknown[]>;
   linux.namespaces!.push({ type: 'user' });
   linux.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
@@ -333,6 +333,7 @@ t.test('a new user namespace with its maps; the jail annotation; fds passed with
   t.match(status, /^NoNewPrivs:\s+1$/m, 'the jail sets no_new_privs although the config does not');
   t.match(status, /^Seccomp:\s+2$/m, 'and its seccomp filter');
   t.match(status, /^CapEff:\s+0+$/m, 'and no capabilities');
+  t.match(status, /^CapBnd:\s+0+$/m, 'and an empty bounding set');
 
   (b.config.process as Record<string, unknown>).args = ['sleep', '100'];
   delete b.config.annotations;
