@@ -45,6 +45,12 @@ static int follow (int sync, pid_t child, const char *console, pid_t *pid, struc
   }
 }
 
+static volatile pid_t forward_to;
+
+static void forward (int sig) {
+  if (forward_to > 0) kill (forward_to, sig);
+}
+
 struct exec_opts {
   const char *pid_file, *console;
   bool detach;
@@ -92,7 +98,12 @@ static int exec_in (const struct oci_state *st, const struct oci_process *proces
     return oci_fail (e, errno, "--pid-file %s: %s", o->pid_file, strerror (errno));
   }
   if (o->detach) return 0;
-  // NOTE: the runtime only waits; it reaps whatever else reparents to it on the way.
+  // NOTE: as runc does, signals sent to the runtime go on to the process; the runtime waits, and
+  // reaps whatever else reparents to it on the way.
+  forward_to = pid;
+  static const int FORWARDED[] = { SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGWINCH };
+  struct sigaction sa = { .sa_handler = forward };
+  for (size_t i = 0; i < sizeof FORWARDED / sizeof FORWARDED[0]; i++) sigaction (FORWARDED[i], &sa, NULL);
   for (int wstatus;;) {
     pid_t w = waitpid (-1, &wstatus, 0);
     if (w < 0 && errno == EINTR) continue;
