@@ -12,9 +12,8 @@ DEB_NEEDS := libfuse3-dev:/usr/include/fuse3/fuse_lowlevel.h fuse3:/usr/bin/fuse
   pkg-config:/usr/bin/pkg-config gcc:/usr/bin/gcc make:/usr/bin/make \
   libseccomp-dev:/usr/include/seccomp.h busybox-static:/bin/busybox python3:/usr/bin/python3 \
   libjansson-dev:/usr/include/jansson.h passt:/usr/bin/pasta
-# podman runs with runc; see test/bench/supervisor.sh for the containers.conf this machine needs.
-BENCH_NEEDS := bindfs:/usr/bin/bindfs bubblewrap:/usr/bin/bwrap bc:/usr/bin/bc podman:/usr/bin/podman runc:/usr/sbin/runc \
-  fuse-overlayfs:/usr/bin/fuse-overlayfs
+# The peers of make bench; podman and runc come with OCI_NEEDS (without Recommends).
+BENCH_NEEDS := bindfs:/usr/bin/bindfs bubblewrap:/usr/bin/bwrap bc:/usr/bin/bc fuse-overlayfs:/usr/bin/fuse-overlayfs
 # The tests drive an interactive shell through tmux, read process lists with ps and make System V
 # message queues with ipcmk; without them
 # (and not root to install them) those tests are skipped with the reason printed.
