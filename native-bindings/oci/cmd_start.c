@@ -1,7 +1,9 @@
-// cmd_start.c: `start`: releases the init waiting at exec.fifo, then runs the poststart hooks.
+// cmd_start.c: `start`: releases the init waiting at exec.fifo, waits until it has exec'd the
+// process (or failed), then runs the poststart hooks.
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -14,6 +16,17 @@ int load_container (int argc, char **argv, const char *verb, struct oci_state *s
     return fail ("container %s does not exist", argv[0]), -1;  // NOTE: callers match "does not exist"
   }
   return 0;
+}
+
+/**
+ * Waits until the init holds exec.fifo no more: its read end is close-on-exec, so that is when its
+ * execve succeeded or it exited. runc's start waits the same way: a signal sent after `start`
+ * must reach the process (a shell's trap), and poststart hooks run after it started.
+ */
+static void wait_exec (int fd) {
+  // NOTE: events 0: on a fifo's write end poll reports POLLERR once no reader is left (pipe(7)).
+  struct pollfd p = { .fd = fd, .events = 0 };
+  while (poll (&p, 1, -1) < 0 && errno == EINTR) {}
 }
 
 int cmd_start (int argc, char **argv) {
@@ -35,11 +48,13 @@ int cmd_start (int argc, char **argv) {
   }
   ssize_t n = write (fd, "0", 1);
   int err = errno;
-  close (fd);
   if (n != 1) {
+    close (fd);
     state_free (&st);
     return fail ("cannot start container %s: %s", argv[0], strerror (err));
   }
+  wait_exec (fd);
+  close (fd);
   // NOTE: without the fifo the status reads "running" from now on.
   unlink (fifo);
   char config_path[PATH_MAX];

@@ -15,7 +15,7 @@
 //   6. args[0] found with the container's PATH (create fails when it is not there)
 //   7. session keyring; setup_process (user, capabilities, rlimits, no_new_privs, seccomp); jail
 //   8. READY to create, which exits; the init waits until `start` writes to exec.fifo
-//   9. startContainer hooks, execve.
+//   9. startContainer hooks, execve; exec.fifo, close-on-exec, closes with it and `start` returns.
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/close_range.h>
@@ -145,7 +145,7 @@ __attribute__((noreturn)) static void run_init (const struct init_args *a, int f
     // NOTE: only `start` writes here, always a byte; a writer gone without one ends the init.
     if (n == 0) _exit (1);
   }
-  close (fifo);
+  // NOTE: the fifo stays open (close-on-exec) through execve: `start` waits until it closes.
   if (hooks_run (a->spec->document, "startContainer", state, &e) < 0) {
     dprintf (STDERR_FILENO, "fusejail: %s\n", e.message);
     _exit (1);

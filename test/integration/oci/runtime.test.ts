@@ -149,6 +149,27 @@ t.test('kill: names with and without SIG, numbers, TERM by default; a stopped on
   t.equal(existsSync(join(rt.root, 'bad')), false);
 });
 
+t.test('start returns once the process has exec\'d: a signal right after it reaches the process', { skip }, async (t) => {
+  const rt = runtime(t);
+  await standInSupervisor(t, rt.stateDir);
+  // NOTE: a slow startContainer hook widens the window between the barrier and execve, where a
+  // start that returned at the barrier let TERM reach the init before sh ran (status -15).
+  const b = bundle(t, {
+    args: ['sh', '-c', 'trap "exit 7" TERM; while :; do sleep 0.01; done'],
+    override: { hooks: { startContainer: [{ path: '/bin/sleep', args: ['sleep', '0.3'] }] } },
+  });
+  for (const id of ['race1', 'race2']) {
+    const pidFile = join(b.dir, `${id}.pid`);
+    const c = createFromSubreaper(rt, ['create', '--bundle', b.dir, '--pid-file', pidFile, id], pidFile);
+    t.equal(await c.created, 0, `create ${id} exits 0`);
+    const start = await rt.oci(['start', id]);
+    t.equal(start.status, 0, `start ${id} exits 0 ${start.stderr}`);
+    t.equal((await rt.oci(['kill', id, 'TERM'])).status, 0, 'kill at once exits 0');
+    t.equal((await c.exited).status, 7, 'the trap ran: the signal reached sh, not the init before exec');
+    t.equal((await rt.oci(['delete', id])).status, 0);
+  }
+});
+
 t.test('delete --force of an unknown id succeeds; without --force it does not exist', { skip }, async (t) => {
   const rt = runtime(t);
   t.equal((await rt.oci(['delete', '--force', 'nobody'])).status, 0);
