@@ -48,8 +48,7 @@ int cmd_delete (int argc, char **argv) {
   snprintf (path, sizeof path, "%s/config.json", st.dir);
   json_t *config = json_load_file (path, 0, NULL);
   json_t *state = state_json (&st, ST_STOPPED);
-  struct oci_error e = { 0 };
-  if (hooks_run (config, "poststop", state, &e) < 0) oci_warn ("%s", e.message);
+  hooks_run_warning (config, "poststop", state);
   json_decref (state);
   json_decref (config);
   json_t *r = supervisor_request (st.supervisor_dir[0] ? st.supervisor_dir : supervisor_dir (), "oci-delete", json_pack ("{s:{s:s, s:s}}", "oci", "root", g.root, "id", st.id), false, code, sizeof code, msg, sizeof msg);

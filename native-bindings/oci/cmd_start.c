@@ -61,12 +61,9 @@ int cmd_start (int argc, char **argv) {
   snprintf (config_path, sizeof config_path, "%s/config.json", st.dir);
   json_t *config = json_load_file (config_path, 0, NULL);
   json_t *state = state_json (&st, ST_RUNNING);
-  struct oci_error e = { 0 };
-  int r = hooks_run (config, "poststart", state, &e);
+  hooks_run_warning (config, "poststart", state);
   json_decref (state);
   json_decref (config);
   state_free (&st);
-  // NOTE: runtime-spec: a failed poststart hook is a warning; the container runs on.
-  if (r < 0) oci_warn ("%s", e.message);
   return 0;
 }

@@ -78,3 +78,20 @@ int hooks_run (const json_t *config, const char *name, const json_t *state, stru
   free (text);
   return r;
 }
+
+void hooks_run_warning (const json_t *config, const char *name, const json_t *state) {
+  json_t *hooks = json_object_get (json_object_get (config, "hooks"), name);
+  if (json_array_size (hooks) == 0) return;
+  char *text = json_dumps (state, JSON_COMPACT);
+  if (!text) {
+    oci_warn ("hooks.%s: out of memory", name);
+    return;
+  }
+  // NOTE: runtime-spec (config.md, poststart and poststop): a failing hook is logged as a warning
+  // and the remaining hooks and lifecycle still run.
+  for (size_t i = 0; i < json_array_size (hooks); i++) {
+    struct oci_error e = { 0 };
+    if (run_one (json_array_get (hooks, i), name, i, text, &e) < 0) oci_warn ("%s", e.message);
+  }
+  free (text);
+}

@@ -303,6 +303,31 @@ t.test('hooks run at their points with the state on stdin', { skip }, async (t) 
   t.match(read('poststop'), { id: 'hooked', status: 'stopped' }, 'poststop ran at delete');
 });
 
+t.test('a failing poststart or poststop hook is a warning: the hooks after it still run', { skip }, async (t) => {
+  const rt = runtime(t);
+  await standInSupervisor(t, rt.stateDir);
+  const dir = tempDir('hooks');
+  t.teardown(() => import('node:fs').then((fs) => fs.rmSync(dir, { recursive: true, force: true })));
+  const failing = { path: '/bin/sh', args: ['sh', '-c', 'exit 3'] };
+  const hook = (name: string) => ({ path: '/bin/sh', args: ['sh', '-c', `cat > ${dir}/${name}.json`] });
+  const b = bundle(t, {
+    args: ['true'],
+    override: { hooks: { poststart: [failing, hook('poststart')], poststop: [failing, hook('poststop')] } },
+  });
+  const pidFile = join(b.dir, 'init.pid');
+  const c = createFromSubreaper(rt, ['create', '--bundle', b.dir, '--pid-file', pidFile, 'warned'], pidFile);
+  t.equal(await c.created, 0, 'create exits 0');
+  const start = await rt.oci(['start', 'warned']);
+  t.equal(start.status, 0, 'start exits 0');
+  t.match(start.stderr, 'hooks.poststart[0] /bin/sh exited with status 3', 'the failure is warned about');
+  t.equal(existsSync(join(dir, 'poststart.json')), true, 'the second poststart hook ran');
+  t.equal((await c.exited).status, 0);
+  const del = await rt.oci(['delete', 'warned']);
+  t.equal(del.status, 0, 'delete exits 0');
+  t.match(del.stderr, 'hooks.poststop[0] /bin/sh exited with status 3', 'the failure is warned about');
+  t.match(JSON.parse(readFileSync(join(dir, 'poststop.json'), 'utf8')), { id: 'warned', status: 'stopped' }, 'the second poststop hook ran');
+});
+
 t.test('resources: memory and pids limits in the container’s cgroup', { skip }, async (t) => {
   const rt = runtime(t);
   await standInSupervisor(t, rt.stateDir);
