@@ -5,7 +5,8 @@
 // NOTE: the init's steps, in order (runtime-spec's lifecycle; hooks at their points):
 //   1. (child) fds past the kept ones made close-on-exec; namespaces joined by path, a new user
 //      namespace (maps written by create), the other new ones; fork → the init
-//   (exec.fifo's read end is opened before, while still host root: the start barrier)
+//   (before them, while still host root: exec.fifo's read end opened, the start barrier, and the
+//   served root entered as the cwd, which setup.c binds: the state dir is 0700)
 //   2. create runs prestart/createRuntime hooks (runtime namespace)
 //   3. setup_rootfs_prepare: mounts, devices, sysctl, hostname (setup.c)
 //   4. createContainer hooks (container namespaces, after the mounts, before pivot_root), then
@@ -170,6 +171,11 @@ void init_create_child (const struct init_args *a) {
   int fifo = open (fifo_path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
   if (fifo < 0) {
     oci_fail (&e, errno, "cannot open %s: %s", fifo_path, strerror (errno));
+    child_fail (a->sync, &e);
+  }
+  // NOTE: entered while still host root, for the same reason: setup.c binds the root from the cwd.
+  if (chdir (a->mountpoint) < 0) {
+    oci_fail (&e, errno, "cannot enter the container root %s: %s", a->mountpoint, strerror (errno));
     child_fail (a->sync, &e);
   }
   if (ns_enter_for_create (a->spec, a->sync, &e) < 0) child_fail (a->sync, &e);

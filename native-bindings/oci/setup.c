@@ -459,6 +459,22 @@ static int parent_mount_private (const char *root, struct oci_error *e) {
   return 0;
 }
 
+// NOTE: the served root is reached through the working directory, never its path: the caller
+// entered it while still host root, before its namespaces (unshare(CLONE_NEWNS) moved the cwd to
+// this namespace's copy). The root of a new user namespace (a mapped host uid) may not traverse
+// the supervisor's 0700 state dir on the way to the FUSE mountpoint. A recursive clone of it,
+// attached on itself, is a mount of this namespace that pivot_root can take (the copy is locked
+// in a new user namespace); the cwd then moves into the clone.
+static int bind_root (const char *root, struct oci_error *e) {
+  int tree = open_tree(AT_FDCWD, ".", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+  if (tree < 0) return oci_fail(e, errno, "cannot bind the container root %s: %s", root, strerror(errno));
+  int rc = move_mount(tree, "", AT_FDCWD, ".", MOVE_MOUNT_F_EMPTY_PATH);
+  if (rc == 0) rc = fchdir(tree);
+  int err = errno;
+  close(tree);
+  return rc < 0 ? oci_fail(e, err, "cannot bind the container root %s: %s", root, strerror(err)) : 0;
+}
+
 int setup_rootfs_prepare (const struct oci_spec *spec, const char *root, struct oci_error *e) {
   // NOTE: after unshare(CLONE_NEWUSER) and its maps, the process still has the ids it had (host
   // root, unmapped inside): files it creates would fail with EOVERFLOW until it is the
@@ -469,10 +485,8 @@ int setup_rootfs_prepare (const struct oci_spec *spec, const char *root, struct 
   unsigned long propagation = propagation_flags(spec->rootfs_propagation);
   if (mount(NULL, "/", NULL, propagation, NULL) < 0) return oci_fail(e, errno, "cannot set the propagation of /: %s", strerror(errno));
   if (parent_mount_private(root, e) < 0) return -1;
-  // NOTE: the served root (a FUSE mount) bound on itself is a mount of this namespace that
-  // pivot_root can take as the new root.
-  if (mount(root, root, NULL, MS_BIND | MS_REC, NULL) < 0) return oci_fail(e, errno, "cannot bind the container root %s: %s", root, strerror(errno));
-  int rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (bind_root(root, e) < 0) return -1;
+  int rootfd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (rootfd < 0) return oci_fail(e, errno, "cannot open the container root %s: %s", root, strerror(errno));
   int rc = 0;
   for (size_t i = 0; rc == 0 && i < spec->nmounts; i++) rc = mount_one(rootfd, spec, &spec->mounts[i], e);
@@ -498,8 +512,8 @@ static void make_dirs (const char *dir) {
   }
 }
 
+// NOTE: the cwd is the root's bind, where setup_rootfs_prepare left it (bind_root).
 static int enter_root (const char *root, bool no_pivot, struct oci_error *e) {
-  if (chdir(root) < 0) return oci_fail(e, errno, "cannot enter %s: %s", root, strerror(errno));
   if (no_pivot) {
     if (mount(".", "/", NULL, MS_MOVE, NULL) < 0) return oci_fail(e, errno, "cannot move %s to /: %s", root, strerror(errno));
     if (chroot(".") < 0) return oci_fail(e, errno, "chroot into %s failed: %s", root, strerror(errno));

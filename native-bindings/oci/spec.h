@@ -137,7 +137,7 @@ const struct oci_namespace *spec_namespace (const struct oci_spec *spec, int typ
  * setup.c: run by the container's init, in order, after it is in its namespaces (new mount
  * namespace included) and before it waits for `start`:
  *   setup_rootfs: / made private (or rootfsPropagation), the served root (`root`: a host directory,
- *     the FUSE mountpoint) bound on itself, every mounts[] entry in order on top of it (binds, tmpfs,
+ *     the FUSE mountpoint, named in messages; the caller's cwd, entered before the namespaces) bound on itself, every mounts[] entry in order on top of it (binds, tmpfs,
  *     proc, sysfs, devpts, mqueue, cgroup), the default devices and linux.devices, /dev/ptmx,
  *     /dev/fd etc. links, maskedPaths, readonlyPaths, sysctl, then pivot_root (chroot with
  *     no_pivot), root.readonly applied.

@@ -83,6 +83,11 @@ int main (int argc, char **argv) {
     fprintf(stderr, "oci-driver: %s\n", argc < 2 ? "usage: oci-driver [--no-pivot] [--root DIR] BUNDLE" : e.message);
     return 125;
   }
+  // NOTE: setup_rootfs binds the root from the cwd (entered before a user namespace, as init.c does).
+  if (chdir(root ? root : spec.root_path) < 0) {
+    perror(root ? root : spec.root_path);
+    return 125;
+  }
   int flags = new_namespaces(&spec);
   const struct oci_namespace *user = spec_namespace(&spec, CLONE_NEWUSER);
   if (user && !user->path) enter_user_namespace(&spec);

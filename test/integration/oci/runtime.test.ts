@@ -425,3 +425,22 @@ t.test('with the real supervisor: the root is served over FUSE, `fusejail ls` an
   t.notMatch((await rt.bare(['ls'])).stdout, /\bserved\b/, 'gone from fusejail ls after delete');
   t.equal(readFileSync('/proc/mounts', 'utf8').includes(rt.stateDir), false, 'no FUSE mount is left');
 });
+
+t.test('with the real supervisor: a user namespace binds the FUSE root it cannot reach by path', { skip }, async (t) => {
+  const rt = runtime(t);
+  const b = bundle(t, { args: ['sh', '-c', 'id -u; cat /proc/self/uid_map /proc/self/gid_map'] });
+  const linux = b.config.linux as Record<string, unknown[]>;
+  linux.namespaces!.push({ type: 'user' });
+  linux.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+  linux.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+  b.save();
+  // NOTE: the mountpoint lies in the supervisor's 0700 state dir, which host uid 100000 cannot
+  // traverse (create failed with "cannot bind the container root ...: Permission denied").
+  const c = await started(t, rt, b, 'mapped');
+  const exited = await c.exited;
+  const out = exited.stdout.split('\n').map((l) => l.trim().replace(/\s+/g, ' '));
+  t.same(out.slice(0, 3), ['0', '0 100000 65536', '0 100000 65536'], `container root is host uid 100000 ${exited.stderr}`);
+  t.equal(exited.status, 0);
+  t.equal((await rt.oci(['delete', 'mapped'])).status, 0);
+  t.equal(readFileSync('/proc/mounts', 'utf8').includes(rt.stateDir), false, 'no FUSE mount is left');
+});
