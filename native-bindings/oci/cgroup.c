@@ -1,5 +1,5 @@
 // cgroup.c: a container's cgroup: created under each v1 hierarchy it limits (memory, cpu, cpuacct,
-// pids) or under v2's unified one, spec.resources applied, processes joined, listed, removed.
+// pids, devices) or under v2's unified one, spec.resources applied, processes joined, listed, removed.
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -10,7 +10,17 @@
 #include <unistd.h>
 #include "oci.h"
 
-static const char *const V1_CONTROLLERS[] = { "memory", "cpu", "cpuacct", "pids", NULL };
+static const char *const V1_CONTROLLERS[] = { "memory", "cpu", "cpuacct", "pids", "devices", NULL };
+
+// NOTE: runc's default allowed devices (libcontainer/specconv AllowedDevices), appended after the
+// config's rules as runc does: mknod of any device, and the devices every container's /dev holds
+// (null, zero, full, random, urandom, tty, console, ptmx, the pty slaves).
+static const struct oci_device_rule DEFAULT_RULES[] = {
+  { true, 'c', -1, -1, "m" },  { true, 'b', -1, -1, "m" },  { true, 'c', 1, 3, "rwm" },   { true, 'c', 1, 5, "rwm" },
+  { true, 'c', 1, 7, "rwm" },  { true, 'c', 1, 8, "rwm" },  { true, 'c', 1, 9, "rwm" },   { true, 'c', 5, 0, "rwm" },
+  { true, 'c', 5, 1, "rwm" },  { true, 'c', 5, 2, "rwm" },  { true, 'c', 136, -1, "rwm" },
+};
+enum { NDEFAULT_RULES = sizeof DEFAULT_RULES / sizeof DEFAULT_RULES[0] };
 
 /** Does the comma-separated list hold word? */
 static bool has_word (const char *list, const char *word) {
@@ -169,9 +179,80 @@ static void v2_enable (const char *dir) {
   }
 }
 
-static int apply (const char *dir, const struct oci_resources *r, struct oci_error *e) {
+/** One rule as devices.allow/devices.deny read it: "c 1:3 rwm", "a" for every device. */
+static void rule_text (const struct oci_device_rule *rule, char *out, size_t size) {
+  char major[24] = "*", minor[24] = "*";
+  if (rule->type == 'a') {
+    snprintf (out, size, "a");
+    return;
+  }
+  if (rule->major >= 0) snprintf (major, sizeof major, "%lld", (long long) rule->major);
+  if (rule->minor >= 0) snprintf (minor, sizeof minor, "%lld", (long long) rule->minor);
+  snprintf (out, size, "%c %s:%s %s", rule->type, major, minor, rule->access);
+}
+
+static int write_rule (const char *dir, const struct oci_device_rule *rule, struct oci_error *e) {
+  char text[64];
+  rule_text (rule, text, sizeof text);
+  return write_file (dir, rule->allow ? "devices.allow" : "devices.deny", text, e);
+}
+
+/**
+ * v1's devices controller, as runc sets it: everything denied, then the config's rules in their
+ * order (devices.list keeps it), then the default devices and linux.devices allowed.
+ */
+static int apply_devices_v1 (const char *dir, const struct oci_spec *spec, struct oci_error *e) {
+  const struct oci_device_rule deny_all = { false, 'a', -1, -1, "rwm" };
+  if (write_rule (dir, &deny_all, e) < 0) return -1;
+  for (size_t i = 0; i < spec->resources.ndevice_rules; i++)
+    if (write_rule (dir, &spec->resources.device_rules[i], e) < 0) return -1;
+  for (size_t i = 0; i < NDEFAULT_RULES; i++)
+    if (write_rule (dir, &DEFAULT_RULES[i], e) < 0) return -1;
+  for (size_t i = 0; i < spec->ndevices; i++) {
+    const struct oci_device *d = &spec->devices[i];
+    struct oci_device_rule rule = { true, d->type == 'b' ? 'b' : 'c', d->major, d->minor, "rwm" };
+    if (d->type != 'p' && write_rule (dir, &rule, e) < 0) return -1;
+  }
+  return 0;
+}
+
+/** Does rule allow no more than the default devices, or deny every device (podman's and containerd's)? */
+static bool default_rule (const struct oci_device_rule *rule) {
+  if (!rule->allow) return rule->type == 'a' && strcmp (rule->access, "rwm") == 0;
+  for (size_t i = 0; i < NDEFAULT_RULES; i++) {
+    const struct oci_device_rule *d = &DEFAULT_RULES[i];
+    bool same_device = rule->type == d->type && rule->major == d->major && (d->minor < 0 || rule->minor == d->minor);
+    if (same_device && strspn (rule->access, d->access) == strlen (rule->access)) return true;
+  }
+  return false;
+}
+
+/**
+ * v2 has no devices files: rules are a BPF program, which fusejail does not load. The defaults
+ * change nothing there (the container's /dev holds only those devices and linux.devices); any
+ * other rule would be ignored, so it is refused.
+ */
+static int check_devices_v2 (const struct oci_resources *r, struct oci_error *e) {
+  for (size_t i = 0; i < r->ndevice_rules; i++) {
+    if (default_rule (&r->device_rules[i])) continue;
+    char text[64];
+    rule_text (&r->device_rules[i], text, sizeof text);
+    return oci_fail (e, EINVAL, "config.json: linux.resources.devices[%zu] (%s %s) is not supported by fusejail on cgroup v2 (it needs a BPF program)",
+                     i, r->device_rules[i].allow ? "allow" : "deny", text);
+  }
+  return 0;
+}
+
+static int apply (const char *dir, const struct oci_spec *spec, struct oci_error *e) {
   char v[64];
+  const struct oci_resources *r = &spec->resources;
   bool v2 = exists (dir, "cgroup.controllers");
+  if (v2 && check_devices_v2 (r, e) < 0) return -1;
+  if (!v2 && exists (dir, "devices.allow") && apply_devices_v1 (dir, spec, e) < 0) return -1;
+  if (r->memory_reservation > 0 && exists (dir, v2 ? "memory.low" : "memory.soft_limit_in_bytes")) {
+    snprintf (v, sizeof v, "%lld", (long long) r->memory_reservation);
+    if (write_file (dir, v2 ? "memory.low" : "memory.soft_limit_in_bytes", v, e) < 0) return -1;
+  }
   if (r->memory_limit > 0 && exists (dir, v2 ? "memory.max" : "memory.limit_in_bytes")) {
     snprintf (v, sizeof v, "%lld", (long long) r->memory_limit);
     if (write_file (dir, v2 ? "memory.max" : "memory.limit_in_bytes", v, e) < 0) return -1;
@@ -214,12 +295,12 @@ static int apply (const char *dir, const struct oci_resources *r, struct oci_err
   return 0;
 }
 
-int cgroup_create (const json_t *dirs, const struct oci_resources *r, struct oci_error *e) {
+int cgroup_create (const json_t *dirs, const struct oci_spec *spec, struct oci_error *e) {
   for (size_t i = 0; i < json_array_size (dirs); i++) {
     const char *dir = json_string_value (json_array_get (dirs, i));
     if (mkdir_p (dir) < 0) return oci_fail (e, errno, "cgroup: cannot create %s: %s", dir, strerror (errno));
     if (exists (dir, "cgroup.controllers")) v2_enable (dir);
-    if (apply (dir, r, e) < 0) return -1;
+    if (apply (dir, spec, e) < 0) return -1;
   }
   return 0;
 }

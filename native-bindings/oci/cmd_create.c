@@ -173,7 +173,7 @@ int cmd_create (int argc, char **argv) {
 
   // 4. The cgroup (none with --cgroup-manager disabled: an empty list).
   made.cgroups = g.cgroups_disabled ? json_array () : cgroup_dirs_for (&spec, id, &e);
-  if (!made.cgroups || cgroup_create (made.cgroups, &spec.resources, &e) < 0) goto failed;
+  if (!made.cgroups || cgroup_create (made.cgroups, &spec, &e) < 0) goto failed;
   snprintf (path, sizeof path, "%s/exec.fifo", made.dir);
   if (mkfifo (path, 0600) < 0) {
     oci_fail (&e, errno, "cannot make %s: %s", path, strerror (errno));

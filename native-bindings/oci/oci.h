@@ -96,15 +96,15 @@ const char *supervisor_dir (void);
 /** The checkout holding this binary (<checkout>/bin/fusejail, links resolved). */
 int checkout_dir (char *out, size_t size);
 
-// cgroup.c: cgroups v1 (memory, cpu, cpuacct, pids) and v2, as absolute directories.
+// cgroup.c: cgroups v1 (memory, cpu, cpuacct, pids, devices) and v2, as absolute directories.
 /**
  * The container's directories: cgroupsPath (slice:prefix:name with --systemd-cgroup, mapped to
  * SLICE/PREFIX-NAME.scope), else fusejail-oci/ID; absolute under each hierarchy's root, relative
  * under this process's own cgroup there.
  */
 json_t *cgroup_dirs_for (const struct oci_spec *spec, const char *id, struct oci_error *e);
-/** Creates the directories and applies spec.resources. */
-int cgroup_create (const json_t *dirs, const struct oci_resources *r, struct oci_error *e);
+/** Creates the directories and applies spec.resources (device rules with linux.devices allowed). */
+int cgroup_create (const json_t *dirs, const struct oci_spec *spec, struct oci_error *e);
 int cgroup_join (const json_t *dirs, pid_t pid, struct oci_error *e);
 /** The host pids in the cgroup; -1 when there is none. */
 int cgroup_pids (const json_t *dirs, pid_t **pids, size_t *n);

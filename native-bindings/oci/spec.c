@@ -507,22 +507,32 @@ static int read_devices (struct reader *r, const json_t *list, const char *path,
   return 0;
 }
 
-// NOTE: the device cgroup rules are validated here but not enforced by fusejail itself (see
-// docs/oci.md): the container's /dev holds only the default devices and linux.devices.
-static int check_device_rules (struct reader *r, const json_t *list, const char *path) {
+// NOTE: the device cgroup rules are kept in order for cgroup.c (a v1 devices cgroup; refused on
+// v2 beyond the defaults, see docs/oci.md); the container's /dev holds only the default devices
+// and linux.devices whatever they say.
+static int read_device_rules (struct reader *r, const json_t *list, const char *path, struct oci_resources *res) {
   if (want_array(r, list, path) < 0) return -1;
+  res->device_rules = calloc(json_array_size(list) + 1, sizeof *res->device_rules);
+  if (!res->device_rules) return oci_fail(r->e, ENOMEM, "%s: out of memory", r->file);
   size_t i;
   json_t *item;
   json_array_foreach(list, i, item) {
     const char *p_item = PATH_INDEX(path, i), *type, *access;
-    bool allow = false;
-    int64_t n;
-    if (want_object(r, item, p_item) < 0 || get_bool(r, item, p_item, "allow", &allow) < 0) return -1;
+    struct oci_device_rule *rule = &res->device_rules[res->ndevice_rules++];
+    bool present;
+    if (want_object(r, item, p_item) < 0 || get_bool(r, item, p_item, "allow", &rule->allow) < 0) return -1;
     if (!json_is_boolean(json_object_get(item, "allow"))) return bad(r, PATH_AT(p_item, "allow"), "is required");
     if (get_string(r, item, p_item, "type", false, &type) < 0 || get_string(r, item, p_item, "access", false, &access) < 0) return -1;
     if (type && (strlen(type) != 1 || !strchr("acb", type[0]))) return bad(r, PATH_AT(p_item, "type"), "must be a, c or b");
     if (access && strspn(access, "rwm") != strlen(access)) return bad(r, PATH_AT(p_item, "access"), "must be made of r, w and m");
-    if (get_int(r, item, p_item, "major", -1, INT64_MAX, &n, NULL) < 0 || get_int(r, item, p_item, "minor", -1, INT64_MAX, &n, NULL) < 0) return -1;
+    if (access && strlen(access) > 3) return bad(r, PATH_AT(p_item, "access"), "names r, w or m more than once");
+    // NOTE: runtime-spec: an absent type or access means all ("a", "rwm"); absent numbers, any.
+    rule->type = type ? type[0] : 'a';
+    snprintf(rule->access, sizeof rule->access, "%s", access && *access ? access : "rwm");
+    if (get_int(r, item, p_item, "major", -1, INT64_MAX, &rule->major, &present) < 0) return -1;
+    if (!present) rule->major = -1;
+    if (get_int(r, item, p_item, "minor", -1, INT64_MAX, &rule->minor, &present) < 0) return -1;
+    if (!present) rule->minor = -1;
   }
   return 0;
 }
@@ -532,13 +542,14 @@ static int read_resources (struct reader *r, const json_t *obj, const char *path
   static const char *const unsupported[] = { "blockIO", "hugepageLimits", "network", "rdma", "unified", NULL };
   if (refuse_keys(r, obj, path, unsupported) < 0) return -1;
   json_t *devices = json_object_get(obj, "devices");
-  if (devices && !json_is_null(devices) && check_device_rules(r, devices, PATH_AT(path, "devices")) < 0) return -1;
+  if (devices && !json_is_null(devices) && read_device_rules(r, devices, PATH_AT(path, "devices"), res) < 0) return -1;
   json_t *memory = json_object_get(obj, "memory");
   if (memory && !json_is_null(memory)) {
     const char *p = PATH_AT(path, "memory");
-    static const char *const unsupported_memory[] = { "reservation", "kernel", "kernelTCP", "swappiness", "disableOOMKiller", NULL };
+    static const char *const unsupported_memory[] = { "kernel", "kernelTCP", "swappiness", "disableOOMKiller", NULL };
     if (want_object(r, memory, p) < 0 || refuse_keys(r, memory, p, unsupported_memory) < 0) return -1;
     if (get_int(r, memory, p, "limit", -1, INT64_MAX, &res->memory_limit, NULL) < 0) return -1;
+    if (get_int(r, memory, p, "reservation", -1, INT64_MAX, &res->memory_reservation, NULL) < 0) return -1;
     if (get_int(r, memory, p, "swap", -1, INT64_MAX, &res->memory_swap, NULL) < 0) return -1;
   }
   json_t *cpu = json_object_get(obj, "cpu");
@@ -792,7 +803,7 @@ static json_t *load_json (const char *path, struct reader *r) {
 int spec_load (const char *bundle, struct oci_spec *spec, struct oci_error *e) {
   struct reader r = { "config.json", e };
   memset(spec, 0, sizeof *spec);
-  spec->resources = (struct oci_resources) { .memory_limit = -1, .memory_swap = -1, .cpu_quota = -1, .pids_limit = -1 };
+  spec->resources = (struct oci_resources) { .memory_limit = -1, .memory_reservation = -1, .memory_swap = -1, .cpu_quota = -1, .pids_limit = -1 };
   if (!(spec->bundle = realpath(bundle, NULL))) return oci_fail(e, errno, "bundle %s: %s", bundle, strerror(errno));
   char *path;
   if (asprintf(&path, "%s/config.json", spec->bundle) < 0) return oci_fail(e, ENOMEM, "out of memory");
@@ -838,6 +849,7 @@ void spec_free (struct oci_spec *spec) {
   free(spec->sysctl_keys);
   free(spec->sysctl_values);
   free(spec->devices);
+  free(spec->resources.device_rules);
   free_hooks(&spec->hooks);
   json_decref(spec->annotations);
   json_decref(spec->document);

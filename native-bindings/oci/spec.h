@@ -88,8 +88,19 @@ struct oci_process {
 
 enum oci_capset { CAPS_BOUNDING, CAPS_EFFECTIVE, CAPS_PERMITTED, CAPS_INHERITABLE, CAPS_AMBIENT };
 
+/** linux.resources.devices[i]: a device cgroup rule (enforced on cgroup v1 only). */
+struct oci_device_rule {
+  bool allow;
+  char type;             // 'a', 'c' or 'b'
+  int64_t major, minor;  // -1: any
+  char access[4];        // a non-empty subset of "rwm"
+};
+
 struct oci_resources {
+  struct oci_device_rule *device_rules;  // in the listed order
+  size_t ndevice_rules;
   int64_t memory_limit;   // bytes; -1: none
+  int64_t memory_reservation;  // bytes; -1: none (v1 soft limit, v2 memory.low)
   int64_t memory_swap;    // bytes; -1: none
   int64_t cpu_quota;      // microseconds per period; -1: none
   uint64_t cpu_period;    // microseconds; 0: default

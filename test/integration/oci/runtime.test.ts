@@ -353,6 +353,47 @@ t.test('resources: memory and pids limits in the container’s cgroup', { skip }
   t.equal((await c.exited).status, -9);
 });
 
+t.test('resources: device rules in order (a v1 devices cgroup, refused on v2) and the memory reservation', { skip }, async (t) => {
+  const rt = runtime(t);
+  await standInSupervisor(t, rt.stateDir);
+  // NOTE: /dev/fuse (c 10:229) is allowed by a rule, /dev/kmsg (c 1:11) by none; opening kmsg
+  // write-only needs no syslog permission, so only the devices cgroup can refuse it.
+  const b = bundle(t, { args: ['sh', '-c', '(exec 3<>/dev/fuse) && echo fuse-opened; (exec 3>/dev/kmsg) 2>/dev/null || echo kmsg-refused'] });
+  const linux = b.config.linux as Record<string, unknown>;
+  linux.resources = {
+    devices: [
+      { allow: false, access: 'rwm' },
+      { allow: true, type: 'c', major: 10, minor: 229, access: 'rwm' },
+      { allow: true, type: 'b', major: 8, minor: 20, access: 'rw' },
+    ],
+    memory: { reservation: 32 * 2 ** 20 },
+  };
+  for (const dev of ['/dev/fuse', '/dev/kmsg']) (b.config.mounts as unknown[]).push({ destination: dev, type: 'bind', source: dev, options: ['bind'] });
+  b.save();
+  if (!existsSync('/sys/fs/cgroup/devices/devices.list')) {
+    const pidFile = join(b.dir, 'v2.pid');
+    const c = createFromSubreaper(rt, ['create', '--bundle', b.dir, '--pid-file', pidFile, 'v2'], pidFile);
+    t.equal(await c.created, 1, 'cgroup v2: create refuses rules beyond the defaults');
+    await t.rejects(c.exited.then(() => undefined));
+    return;
+  }
+  const pidFile = join(b.dir, 'devs.pid');
+  const c = createFromSubreaper(rt, ['create', '--bundle', b.dir, '--pid-file', pidFile, 'devs'], pidFile);
+  t.equal(await c.created, 0, 'create exits 0');
+  const pid = Number(readFileSync(pidFile, 'utf8'));
+  const cgroup = readFileSync(`/proc/${pid}/cgroup`, 'utf8');
+  const devices = /^\d+:(?:[^:]*,)?devices(?:,[^:]*)?:(.*)$/m.exec(cgroup)![1];
+  const list = readFileSync(`/sys/fs/cgroup/devices${devices}/devices.list`, 'utf8').split('\n');
+  t.same(list.slice(0, 2), ['c 10:229 rwm', 'b 8:20 rw'], 'the config’s allow rules come first, in order, after deny-all');
+  t.ok(list.includes('c 1:3 rwm'), 'the default devices are allowed after them');
+  const memory = /^\d+:(?:[^:]*,)?memory(?:,[^:]*)?:(.*)$/m.exec(cgroup)![1];
+  t.equal(readFileSync(`/sys/fs/cgroup/memory${memory}/memory.soft_limit_in_bytes`, 'utf8').trim(), String(32 * 2 ** 20), 'reservation is the soft limit');
+  t.equal((await rt.oci(['start', 'devs'])).status, 0);
+  const exited = await c.exited;
+  t.equal(exited.stdout, 'fuse-opened\nkmsg-refused\n', 'an allowed device opens, one no rule allows does not');
+  t.equal((await rt.oci(['delete', 'devs'])).status, 0);
+});
+
 t.test('a new user namespace with its maps; the jail annotation; fds passed with --preserve-fds', { skip }, async (t) => {
   const rt = runtime(t);
   await standInSupervisor(t, rt.stateDir);
