@@ -44,13 +44,8 @@ int cmd_delete (int argc, char **argv) {
   }
   // NOTE: a created container is killed and deleted, as runc and crun do.
   if (s != ST_STOPPED) kill_all (&st);
-  char path[PATH_MAX], code[64], msg[1024];
-  snprintf (path, sizeof path, "%s/config.json", st.dir);
-  json_t *config = json_load_file (path, 0, NULL);
-  json_t *state = state_json (&st, ST_STOPPED);
-  hooks_run_warning (config, "poststop", state);
-  json_decref (state);
-  json_decref (config);
+  char code[64], msg[1024];
+  hooks_run_warning (&st, "poststop", ST_STOPPED);
   json_t *r = supervisor_request (st.supervisor_dir[0] ? st.supervisor_dir : supervisor_dir (), "oci-delete", json_pack ("{s:{s:s, s:s}}", "oci", "root", g.root, "id", st.id), false, code, sizeof code, msg, sizeof msg);
   if (!r && strcmp (code, "NOT_FOUND") != 0 && strcmp (code, "UNAVAILABLE") != 0) oci_warn ("the supervisor could not release container %s's root: %s", st.id, msg);
   json_decref (r);

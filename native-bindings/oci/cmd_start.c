@@ -57,13 +57,7 @@ int cmd_start (int argc, char **argv) {
   close (fd);
   // NOTE: without the fifo the status reads "running" from now on.
   unlink (fifo);
-  char config_path[PATH_MAX];
-  snprintf (config_path, sizeof config_path, "%s/config.json", st.dir);
-  json_t *config = json_load_file (config_path, 0, NULL);
-  json_t *state = state_json (&st, ST_RUNNING);
-  hooks_run_warning (config, "poststart", state);
-  json_decref (state);
-  json_decref (config);
+  hooks_run_warning (&st, "poststart", ST_RUNNING);
   state_free (&st);
   return 0;
 }

@@ -2,6 +2,7 @@
 // the container's copy of config.json (already validated by spec_load at create).
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,19 +80,21 @@ int hooks_run (const json_t *config, const char *name, const json_t *state, stru
   return r;
 }
 
-void hooks_run_warning (const json_t *config, const char *name, const json_t *state) {
+void hooks_run_warning (const struct oci_state *st, const char *name, enum oci_status status) {
+  char path[PATH_MAX];
+  snprintf (path, sizeof path, "%s/config.json", st->dir);
+  json_t *config = json_load_file (path, 0, NULL);
   json_t *hooks = json_object_get (json_object_get (config, "hooks"), name);
-  if (json_array_size (hooks) == 0) return;
-  char *text = json_dumps (state, JSON_COMPACT);
-  if (!text) {
-    oci_warn ("hooks.%s: out of memory", name);
-    return;
-  }
+  json_t *state = json_array_size (hooks) ? state_json (st, status) : NULL;
+  char *text = state ? json_dumps (state, JSON_COMPACT) : NULL;
+  if (state && !text) oci_warn ("hooks.%s: out of memory", name);
   // NOTE: runtime-spec (config.md, poststart and poststop): a failing hook is logged as a warning
   // and the remaining hooks and lifecycle still run.
-  for (size_t i = 0; i < json_array_size (hooks); i++) {
+  for (size_t i = 0; text && i < json_array_size (hooks); i++) {
     struct oci_error e = { 0 };
     if (run_one (json_array_get (hooks, i), name, i, text, &e) < 0) oci_warn ("%s", e.message);
   }
   free (text);
+  json_decref (state);
+  json_decref (config);
 }

@@ -113,8 +113,8 @@ void cgroup_remove (const json_t *dirs);
 // hooks.c: runtime-spec hooks, run from the copy of config.json (`hooks.<name>` arrays).
 /** Runs each hook of hooks[name] with the state on stdin; stops at the first failure (prestart to startContainer). */
 int hooks_run (const json_t *config, const char *name, const json_t *state, struct oci_error *e);
-/** Runs every hook of hooks[name], a failure only warned about (poststart, poststop). */
-void hooks_run_warning (const json_t *config, const char *name, const json_t *state);
+/** Runs every hook of hooks[name] in the container's saved config.json, with its state as `status`; a failure is only warned about (poststart, poststop). */
+void hooks_run_warning (const struct oci_state *st, const char *name, enum oci_status status);
 
 // console.c: the pty master travels over --console-socket (SCM_RIGHTS, data = the slave's name).
 /** Opens a pty in the current root's /dev/ptmx; returns the master, slave fd and name. */
